@@ -1,0 +1,57 @@
+"""The kernel contract: every backend implements these names with these signatures.
+
+Kernels are pure functions on arrays (NumPy arrays for ``numpy_ref`` and ``numba_cpu``,
+CuPy arrays for ``cuda``) with explicit integer parameters. They allocate and return their
+outputs, never modify their inputs, and know nothing of autograd. The package never imports
+``minicnn``; ``minicnn.backend`` imports it.
+
+Shape letters: ``N`` batch, ``C`` input channels, ``H, W`` input height and width, ``OC`` output
+channels, ``KH, KW`` kernel size, ``SH, SW`` stride, ``PH, PW`` zero padding (symmetric, on
+each side), ``DH, DW`` dilation, ``G`` groups, ``OH, OW`` output height and width.
+Incoming gradients are ``gy``; outgoing ``gx, gw, gb``.
+
+Each backend module ends with an explicit ``KERNELS = {name: function}`` dict holding every
+name in :data:`KERNEL_NAMES`; ``tests/kernels/test_contract.py`` checks names and parameter
+names for every importable backend.
+"""
+
+# name -> parameter list. The docstring of each numpy_ref function is the full specification.
+KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
+    # conv2d: x (N, C, H, W), w (OC, C // G, KH, KW), b (OC,) or None -> y (N, OC, OH, OW)
+    "conv2d_forward": ("x", "w", "b", "SH", "SW", "PH", "PW", "DH", "DW", "G"),
+    # gy (N, OC, OH, OW), w -> gx (N, C, H, W)
+    "conv2d_backward_input": ("gy", "w", "H", "W", "SH", "SW", "PH", "PW", "DH", "DW", "G"),
+    # gy (N, OC, OH, OW), x (N, C, H, W) -> gw (OC, C // G, KH, KW)
+    "conv2d_backward_weight": ("gy", "x", "KH", "KW", "SH", "SW", "PH", "PW", "DH", "DW", "G"),
+    # max pooling; padding acts as -inf. Returns (y, idx): idx (N, C, OH, OW) int64 holds
+    # the flat index h * W + w of the chosen input element (first maximum in window order).
+    "maxpool2d_forward": ("x", "KH", "KW", "SH", "SW", "PH", "PW", "DH", "DW", "OH", "OW"),
+    # gy (N, C, OH, OW), idx -> gx (N, C, H, W); written as a gather over the windows that
+    # can contain each input element, so no two threads write the same slot.
+    "maxpool2d_backward": ("gy", "idx", "H", "W", "KH", "KW", "SH", "SW", "PH", "PW", "DH", "DW"),
+    # average pooling with PyTorch's divisor rules (count_include_pad is 0 or 1).
+    "avgpool2d_forward": ("x", "KH", "KW", "SH", "SW", "PH", "PW", "OH", "OW", "count_include_pad"),
+    "avgpool2d_backward": (
+        "gy", "H", "W", "KH", "KW", "SH", "SW", "PH", "PW", "count_include_pad",
+    ),
+    # adaptive pooling: output cell i covers [floor(i*H/OH), ceil((i+1)*H/OH)).
+    "adaptive_avgpool2d_forward": ("x", "OH", "OW"),
+    "adaptive_avgpool2d_backward": ("gy", "H", "W"),
+    "adaptive_maxpool2d_forward": ("x", "OH", "OW"),  # -> (y, idx) as maxpool2d_forward
+    "adaptive_maxpool2d_backward": ("gy", "idx", "H", "W"),
+    # batch norm on x viewed as (N, C, L) (L = H*W, or 1 for (N, C) inputs); gamma, beta (C,).
+    # Training forward returns (y, mean, invstd) with biased batch variance.
+    "batchnorm_forward_train": ("x", "gamma", "beta", "eps"),
+    "batchnorm_forward_eval": ("x", "running_mean", "running_var", "gamma", "beta", "eps"),
+    # Backward of the training forward -> (gx, ggamma, gbeta).
+    "batchnorm_backward": ("gy", "x", "gamma", "mean", "invstd"),
+    # uint8 keep-mask of the given shape: element i (flat, C order) is kept iff
+    # u(seed, i) >= p, u from the counter-based hash in numpy_ref/dropout.py; every backend
+    # produces the same mask for the same seed.
+    "dropout_mask": ("shape", "p", "seed"),
+    # y = x + shortcut, then max(y, 0) if relu; backward returns the gradient both inputs get.
+    "residual_add_forward": ("x", "shortcut", "relu"),
+    "residual_add_backward": ("gy", "y", "relu"),
+}
+
+KERNEL_NAMES: tuple[str, ...] = tuple(KERNEL_SIGNATURES)

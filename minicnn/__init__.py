@@ -1,0 +1,1 @@
+"""minicnn: a from-scratch convolutional-network framework."""
