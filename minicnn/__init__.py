@@ -1,1 +1,44 @@
-"""minicnn: a from-scratch convolutional-network framework."""
+"""minicnn: a from-scratch convolutional-network framework with readable, hand-written kernels.
+
+The public API lives here. Reading order: ``backend`` (the switch), ``tensor`` (Tensor and
+backward), ``autograd`` (Function, no_grad), ``ops/`` (each op's forward and backward),
+``gradcheck`` (the proof), then ``nn/`` and ``kernels/``.
+"""
+
+from minicnn import ops
+from minicnn.autograd import Function, enable_grad, is_grad_enabled, no_grad
+from minicnn.backend import (
+    BACKENDS,
+    available_backends,
+    get_backend,
+    set_backend,
+    unavailable_reason,
+    use_backend,
+)
+from minicnn.creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
+from minicnn.gradcheck import GradcheckError, gradcheck
+from minicnn.ops import (
+    abs, add, argmax, argmin, cat, clamp, cross_entropy, div, exp, expand, flatten, leaky_relu,
+    log, log_softmax, matmul, max, mean, min, mse_loss, mul, neg, nll_loss, pad, permute, pow,
+    relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, std, sub, sum, tanh, transpose,
+    unsqueeze, var, view, where,
+)
+from minicnn.random import get_rng_state, manual_seed, set_rng_state
+from minicnn.tensor import (
+    Tensor, bool_, float32, float64, int32, int64, tensor, uint8,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BACKENDS", "Function", "GradcheckError", "Tensor", "__version__", "abs", "add",
+    "arange", "argmax", "argmin", "available_backends", "bool_", "cat", "clamp",
+    "cross_entropy", "div", "enable_grad", "exp", "expand", "flatten", "float32", "float64",
+    "full", "get_backend", "get_rng_state", "gradcheck", "int32", "int64", "is_grad_enabled",
+    "leaky_relu", "log", "log_softmax", "manual_seed", "matmul", "max", "mean", "min",
+    "mse_loss", "mul", "neg", "nll_loss", "no_grad", "ones", "ones_like", "ops", "pad",
+    "permute", "pow", "rand", "randn", "relu", "reshape", "set_backend", "set_rng_state",
+    "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "tensor",
+    "transpose", "uint8", "unavailable_reason", "unsqueeze", "use_backend", "var", "view",
+    "where", "zeros", "zeros_like",
+]

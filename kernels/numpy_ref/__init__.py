@@ -1,0 +1,56 @@
+"""The reference backend: NumPy kernels written for clarity, the oracle for the other backends.
+
+Convolution uses im2col + GEMM (fast enough to be the NumPy default); the direct-loop versions
+``conv2d_*_loop`` sit beside it as the readable definition and are exported for the tests, but
+are not part of the kernel contract.
+"""
+
+from .conv import (
+    conv2d_backward_input,
+    conv2d_backward_input_loop,
+    conv2d_backward_weight,
+    conv2d_backward_weight_loop,
+    conv2d_forward,
+    conv2d_forward_loop,
+)
+from .dropout import dropout_mask
+from .norm import batchnorm_backward, batchnorm_forward_eval, batchnorm_forward_train
+from .pool import (
+    adaptive_avgpool2d_backward,
+    adaptive_avgpool2d_forward,
+    adaptive_maxpool2d_backward,
+    adaptive_maxpool2d_forward,
+    avgpool2d_backward,
+    avgpool2d_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
+from .residual import residual_add_backward, residual_add_forward
+
+KERNELS = {
+    "conv2d_forward": conv2d_forward,
+    "conv2d_backward_input": conv2d_backward_input,
+    "conv2d_backward_weight": conv2d_backward_weight,
+    "maxpool2d_forward": maxpool2d_forward,
+    "maxpool2d_backward": maxpool2d_backward,
+    "avgpool2d_forward": avgpool2d_forward,
+    "avgpool2d_backward": avgpool2d_backward,
+    "adaptive_avgpool2d_forward": adaptive_avgpool2d_forward,
+    "adaptive_avgpool2d_backward": adaptive_avgpool2d_backward,
+    "adaptive_maxpool2d_forward": adaptive_maxpool2d_forward,
+    "adaptive_maxpool2d_backward": adaptive_maxpool2d_backward,
+    "batchnorm_forward_train": batchnorm_forward_train,
+    "batchnorm_forward_eval": batchnorm_forward_eval,
+    "batchnorm_backward": batchnorm_backward,
+    "dropout_mask": dropout_mask,
+    "residual_add_forward": residual_add_forward,
+    "residual_add_backward": residual_add_backward,
+}
+
+__all__ = [
+    *KERNELS,
+    "KERNELS",
+    "conv2d_forward_loop",
+    "conv2d_backward_input_loop",
+    "conv2d_backward_weight_loop",
+]

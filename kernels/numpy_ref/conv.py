@@ -1,0 +1,268 @@
+"""2-D convolution: im2col + GEMM (the default), and direct loops to read.
+
+Output size. Along the height, the input is zero-padded by PH rows on each side, so the padded
+input has H + 2*PH rows. A kernel of KH taps dilated by DH has its taps DH rows apart, so it
+spans DH*(KH-1) + 1 rows. A window starting at padded row s fits when
+s + DH*(KH-1) <= H + 2*PH - 1, so the valid starts are 0 .. H + 2*PH - DH*(KH-1) - 1. Starts
+are SH apart (0, SH, 2*SH, ...), and the number of multiples of SH in 0 .. R is floor(R/SH) + 1:
+
+    OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1
+
+and the same for the width. Output row oh, kernel row kh reads input row
+h = oh*SH - PH + kh*DH; rows outside 0 .. H-1 are padding and contribute zero.
+
+Groups. The C input channels split into G groups of C//G, the OC output channels into G groups
+of OC//G; output group g sees only input group g, so w has shape (OC, C//G, KH, KW).
+
+im2col. For each kernel tap (kh, kw), the input values that tap touches for every output
+position form one strided slice of the padded input, of shape (N, C, OH, OW). Stacking the
+KH*KW slices gives the column matrix cols (N, C*KH*KW, OH*OW), and the convolution becomes one
+matrix product per group: w (OC/G, C/G*KH*KW) @ cols (C/G*KH*KW, OH*OW). The Python loops run
+over the KH*KW taps only, never over the batch or the image.
+"""
+
+import numpy as np
+
+
+def _out_size(L: int, K: int, S: int, P: int, D: int) -> int:
+    """Output length along one axis (see the module docstring)."""
+    return (L + 2 * P - D * (K - 1) - 1) // S + 1
+
+
+def _tap(k: int, D: int, S: int, O: int) -> slice:
+    """Rows (or columns) of the padded input that kernel tap k reads for outputs 0 .. O-1."""
+    return slice(k * D, k * D + (O - 1) * S + 1, S)
+
+
+def _im2col(
+    x: np.ndarray, KH: int, KW: int, SH: int, SW: int, PH: int, PW: int, DH: int, DW: int
+) -> np.ndarray:
+    """Column tensor of x (N, C, H, W) -> cols (N, C, KH, KW, OH, OW)."""
+    N, C, H, W = x.shape
+    OH = _out_size(H, KH, SH, PH, DH)
+    OW = _out_size(W, KW, SW, PW, DW)
+    xp = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))  # (N, C, H + 2PH, W + 2PW)
+    cols = np.empty((N, C, KH, KW, OH, OW), dtype=x.dtype)
+    for kh in range(KH):
+        for kw in range(KW):
+            cols[:, :, kh, kw] = xp[:, :, _tap(kh, DH, SH, OH), _tap(kw, DW, SW, OW)]
+    return cols
+
+
+def _col2im(
+    cols: np.ndarray, H: int, W: int, SH: int, SW: int, PH: int, PW: int, DH: int, DW: int
+) -> np.ndarray:
+    """Adjoint of _im2col: cols (N, C, KH, KW, OH, OW) -> x-shaped sums (N, C, H, W).
+
+    Each input element receives the sum of every column entry that copied it. Taps of one
+    kernel position never overlap each other, so `+=` on a strided slice is exact.
+    """
+    N, C, KH, KW, OH, OW = cols.shape
+    xp = np.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=cols.dtype)
+    for kh in range(KH):
+        for kw in range(KW):
+            xp[:, :, _tap(kh, DH, SH, OH), _tap(kw, DW, SW, OW)] += cols[:, :, kh, kw]
+    return xp[:, :, PH : PH + H, PW : PW + W].copy()  # crop the padding: (N, C, H, W)
+
+
+def conv2d_forward(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int,
+    DW: int,
+    G: int,
+) -> np.ndarray:
+    """Convolution x (N, C, H, W), w (OC, C//G, KH, KW), b (OC,) or None -> y (N, OC, OH, OW).
+
+    y[n, o, oh, ow] = b[o] + sum over c in o's group, kh, kw of
+    w[o, c - g*C//G, kh, kw] * x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW] (zero outside).
+    """
+    N, C, H, W = x.shape
+    OC, Cg, KH, KW = w.shape
+    cols = _im2col(x, KH, KW, SH, SW, PH, PW, DH, DW)  # (N, C, KH, KW, OH, OW)
+    OH, OW = cols.shape[-2:]
+    cols = cols.reshape(N, G, Cg * KH * KW, OH * OW)  # channels of group g are contiguous
+    wg = w.reshape(G, OC // G, Cg * KH * KW)
+    y = np.matmul(wg, cols)  # (G, OC/G, K) @ (N, G, K, L) -> (N, G, OC/G, L)
+    y = y.reshape(N, OC, OH, OW)
+    if b is not None:
+        y += b.reshape(1, OC, 1, 1)
+    return y
+
+
+def conv2d_backward_input(
+    gy: np.ndarray,
+    w: np.ndarray,
+    H: int,
+    W: int,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int,
+    DW: int,
+    G: int,
+) -> np.ndarray:
+    """Input gradient gy (N, OC, OH, OW), w (OC, C//G, KH, KW) -> gx (N, C, H, W).
+
+    gx = col2im(w^T @ gy) per group: gx[n, c, h, w] is the sum over every (o, oh, ow, kh, kw)
+    with h = oh*SH - PH + kh*DH and w = ow*SW - PW + kw*DW of w[o, c', kh, kw] * gy[n, o, oh, ow].
+    """
+    N, OC, OH, OW = gy.shape
+    _, Cg, KH, KW = w.shape
+    wg = w.reshape(G, OC // G, Cg * KH * KW)
+    gyg = gy.reshape(N, G, OC // G, OH * OW)
+    gcols = np.matmul(wg.transpose(0, 2, 1), gyg)  # (G, K, OC/G) @ (N, G, OC/G, L) -> (N, G, K, L)
+    gcols = gcols.reshape(N, G * Cg, KH, KW, OH, OW)
+    return _col2im(gcols, H, W, SH, SW, PH, PW, DH, DW)
+
+
+def conv2d_backward_weight(
+    gy: np.ndarray,
+    x: np.ndarray,
+    KH: int,
+    KW: int,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int,
+    DW: int,
+    G: int,
+) -> np.ndarray:
+    """Weight gradient gy (N, OC, OH, OW), x (N, C, H, W) -> gw (OC, C//G, KH, KW).
+
+    gw = sum over n of gy[n] @ cols[n]^T per group: gw[o, c', kh, kw] is the sum over n, oh, ow
+    of gy[n, o, oh, ow] * x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW].
+    """
+    N, OC, OH, OW = gy.shape
+    C = x.shape[1]
+    Cg = C // G
+    cols = _im2col(x, KH, KW, SH, SW, PH, PW, DH, DW)  # (N, C, KH, KW, OH, OW)
+    cols = cols.reshape(N, G, Cg * KH * KW, OH * OW)
+    gyg = gy.reshape(N, G, OC // G, OH * OW)
+    gw = np.matmul(gyg, cols.transpose(0, 1, 3, 2))  # (N, G, OC/G, L) @ (N, G, L, K) -> (N, G, OC/G, K)
+    return gw.sum(axis=0).reshape(OC, Cg, KH, KW)
+
+
+# Direct loops: the definition, written to be read and used by the tests as a second opinion.
+# Each loop body handles one (group, output position, kernel tap); the contraction over the
+# group's channels (and the batch, which is independent) is a small matrix product.
+
+
+def conv2d_forward_loop(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int,
+    DW: int,
+    G: int,
+) -> np.ndarray:
+    """Convolution by direct loops; same contract as conv2d_forward -> y (N, OC, OH, OW)."""
+    N, C, H, W = x.shape
+    OC, Cg, KH, KW = w.shape
+    OCg = OC // G
+    OH = _out_size(H, KH, SH, PH, DH)
+    OW = _out_size(W, KW, SW, PW, DW)
+    y = np.zeros((N, OC, OH, OW), dtype=x.dtype)
+    for g in range(G):
+        ci = slice(g * Cg, (g + 1) * Cg)  # input channels of group g
+        co = slice(g * OCg, (g + 1) * OCg)  # output channels of group g
+        for oh in range(OH):
+            for ow in range(OW):
+                for kh in range(KH):
+                    ih = oh * SH - PH + kh * DH
+                    if ih < 0 or ih >= H:
+                        continue  # the tap lands in the zero padding
+                    for kw in range(KW):
+                        iw = ow * SW - PW + kw * DW
+                        if iw < 0 or iw >= W:
+                            continue
+                        # (N, C/G) @ (C/G, OC/G) -> (N, OC/G)
+                        y[:, co, oh, ow] += x[:, ci, ih, iw] @ w[co, :, kh, kw].T
+    if b is not None:
+        y += b.reshape(1, OC, 1, 1)
+    return y
+
+
+def conv2d_backward_input_loop(
+    gy: np.ndarray,
+    w: np.ndarray,
+    H: int,
+    W: int,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int,
+    DW: int,
+    G: int,
+) -> np.ndarray:
+    """Input gradient by direct loops; same contract as conv2d_backward_input -> gx (N, C, H, W)."""
+    N, OC, OH, OW = gy.shape
+    _, Cg, KH, KW = w.shape
+    OCg = OC // G
+    gx = np.zeros((N, G * Cg, H, W), dtype=gy.dtype)
+    for g in range(G):
+        ci = slice(g * Cg, (g + 1) * Cg)
+        co = slice(g * OCg, (g + 1) * OCg)
+        for oh in range(OH):
+            for ow in range(OW):
+                for kh in range(KH):
+                    ih = oh * SH - PH + kh * DH
+                    if ih < 0 or ih >= H:
+                        continue  # padding has no gradient to receive
+                    for kw in range(KW):
+                        iw = ow * SW - PW + kw * DW
+                        if iw < 0 or iw >= W:
+                            continue
+                        # every output that read x[:, ci, ih, iw] sends its gradient back:
+                        # (N, OC/G) @ (OC/G, C/G) -> (N, C/G)
+                        gx[:, ci, ih, iw] += gy[:, co, oh, ow] @ w[co, :, kh, kw]
+    return gx
+
+
+def conv2d_backward_weight_loop(
+    gy: np.ndarray,
+    x: np.ndarray,
+    KH: int,
+    KW: int,
+    SH: int,
+    SW: int,
+    PH: int,
+    PW: int,
+    DH: int,
+    DW: int,
+    G: int,
+) -> np.ndarray:
+    """Weight gradient by direct loops; same contract as conv2d_backward_weight -> gw."""
+    N, OC, OH, OW = gy.shape
+    C, H, W = x.shape[1:]
+    Cg = C // G
+    OCg = OC // G
+    gw = np.zeros((OC, Cg, KH, KW), dtype=x.dtype)
+    for g in range(G):
+        ci = slice(g * Cg, (g + 1) * Cg)
+        co = slice(g * OCg, (g + 1) * OCg)
+        for oh in range(OH):
+            for ow in range(OW):
+                for kh in range(KH):
+                    ih = oh * SH - PH + kh * DH
+                    if ih < 0 or ih >= H:
+                        continue
+                    for kw in range(KW):
+                        iw = ow * SW - PW + kw * DW
+                        if iw < 0 or iw >= W:
+                            continue
+                        # sum over the batch: (OC/G, N) @ (N, C/G) -> (OC/G, C/G)
+                        gw[co, :, kh, kw] += gy[:, co, oh, ow].T @ x[:, ci, ih, iw]
+    return gw

@@ -1,0 +1,392 @@
+"""Tensor: an array of one backend, plus what reverse-mode autograd needs.
+
+A tensor holds ``data`` (a NumPy array on the ``numpy`` and ``numba`` backends, a CuPy array on
+``cupy``), the name of its ``backend``, ``requires_grad``, and, when an op made it while grad
+mode was on, ``grad_fn``: the Function that made it. ``backward()`` sorts the graph behind a
+tensor topologically and runs each Function's backward once, in reverse order, summing the
+gradients that reach a tensor from every use (``+=``), so a tensor used twice, as in a residual
+branch, gets both contributions. Leaves (tensors made by you, not by an op) that require grad
+receive the sum in ``.grad``; across calls, ``.grad`` accumulates until you zero it.
+
+Calling ``backward()`` twice: the first call frees what each Function saved for its backward,
+so a second call through the same graph raises ``RuntimeError``. Pass ``retain_graph=True`` to
+the first call to keep the graph; the second call then adds its gradients to the leaves'
+``.grad`` again (they accumulate: twice the gradient after two calls). This is PyTorch's rule.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from minicnn import autograd, backend
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+
+_DTYPE_NAMES = {"float": float32, "double": float64, "long": int64, "int": int32, "bool": bool_}
+
+
+def as_dtype(dtype: Any, argname: str = "dtype") -> np.dtype:
+    """Parse ``np.float32``, ``"float32"``, ``"double"`` ... into a NumPy dtype."""
+    try:
+        return _DTYPE_NAMES[dtype] if isinstance(dtype, str) and dtype in _DTYPE_NAMES else np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{argname}: expected a dtype such as 'float32', got {dtype!r}") from None
+
+
+class Tensor:
+    """An n-dimensional array on one backend that can record its history for backward."""
+
+    __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
+    __hash__ = object.__hash__  # == builds a tensor, so hash by identity as PyTorch does
+
+    def __init__(
+        self,
+        data: Any,
+        dtype: Any = None,
+        requires_grad: bool = False,
+        backend: str | None = None,
+    ) -> None:
+        name = _resolve_backend(data, backend)
+        self.data = _to_array(data, dtype, name)
+        self.backend = name
+        self.grad: Tensor | None = None
+        self.grad_fn: autograd.Function | None = None
+        self._requires_grad = False
+        self._retains_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _from_op(cls, data: Any, name: str, grad_fn: autograd.Function | None) -> Tensor:
+        """Wrap an op's output array without copying or converting it."""
+        t = cls.__new__(cls)
+        t.data = data
+        t.backend = name
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._requires_grad = grad_fn is not None
+        t._retains_grad = False
+        return t
+
+    # ----- autograd state -------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self.dtype.kind not in "fc":
+            raise TypeError(
+                f"requires_grad: only floating-point tensors can require gradients; "
+                f"this tensor has dtype {self.dtype.name}"
+            )
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad: cannot turn off gradients of a non-leaf tensor; use .detach()"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        self._retains_grad = True
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory)."""
+        return Tensor._from_op(self.data, self.backend, None)
+
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see the module docstring)."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no grad_fn; "
+                "make an input with requires_grad=True before computing it"
+            )
+        xp = backend.xp(self.backend)
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: gradient can be omitted only for a one-element output; this "
+                    f"tensor has shape {tuple(self.shape)}, so pass gradient=<a tensor of that shape>"
+                )
+            g = xp.ones_like(self.data)
+        else:
+            if not isinstance(gradient, Tensor):
+                gradient = Tensor(gradient, dtype=self.dtype, backend=self.backend)
+            if gradient.backend != self.backend:
+                raise TypeError(
+                    f"gradient: expected a tensor on backend {self.backend!r}, "
+                    f"got one on {gradient.backend!r}"
+                )
+            if gradient.shape != self.shape:
+                raise ValueError(
+                    f"gradient: expected shape {tuple(self.shape)}, got {tuple(gradient.shape)}"
+                )
+            g = gradient.data.astype(self.dtype, copy=False)
+        _run_backward(self, g, retain_graph)
+
+    # ----- array facts ----------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or its length along ``dim`` (as PyTorch's ``Tensor.size``)."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # ----- conversion -----------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shares memory on host backends, copies from the GPU)."""
+        return backend.to_host(self.data)
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted to a Python scalar; "
+                f"this one has shape {tuple(self.shape)}"
+            )
+        return self.data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def to(self, target: Any) -> Tensor:
+        """A copy on another backend (``"numpy" | "numba" | "cupy"``) or of another dtype.
+
+        Differentiable: gradients flow back to the original backend and dtype.
+        """
+        from minicnn.ops.elementwise import Cast, Transfer
+
+        if isinstance(target, str) and target in backend.BACKENDS:
+            return self if target == self.backend else Transfer.apply(self, target)
+        dtype = as_dtype(target, "target")
+        return self if dtype == self.dtype else Cast.apply(self, dtype)
+
+    def float(self) -> Tensor:
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        return self.to(float64)
+
+    def long(self) -> Tensor:
+        return self.to(int64)
+
+    def int(self) -> Tensor:
+        return self.to(int32)
+
+    def bool(self) -> Tensor:
+        return self.to(bool_)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype.name}")
+        return int(self.item())
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        host = self.numpy()
+        body = np.array2string(host, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.backend != "numpy":
+            extras.append(f"backend={self.backend!r}")
+        if self.dtype not in (float32, int64, bool_) or (self.dtype == int64 and host.size == 0):
+            extras.append(f"dtype={self.dtype.name}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ----- in-place writes (for initialisers and optimizers, outside the graph) --------------
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(
+                "__setitem__: in-place assignment to a tensor that requires grad would corrupt "
+                "its gradient; do it inside `with minicnn.no_grad():`"
+            )
+        if isinstance(value, Tensor):
+            if value.backend != self.backend:
+                raise TypeError(
+                    f"value: expected a tensor on backend {self.backend!r}, got {value.backend!r}"
+                )
+            value = value.data
+        self.data[_raw_index(index)] = value
+
+    def zero_(self) -> Tensor:
+        self.data[...] = 0
+        return self
+
+    # Operators and array methods are defined in minicnn/ops and attached below.
+
+
+def _resolve_backend(data: Any, name: str | None) -> str:
+    if name is not None:
+        return backend._require(backend._check_name(name, "backend"))
+    if isinstance(data, Tensor):
+        return data.backend
+    if backend.backend_of_array(data) == "cupy":
+        return "cupy"
+    return backend.get_backend()
+
+
+def _to_array(data: Any, dtype: Any, name: str) -> Any:
+    """Convert Python data or an array to an array of backend ``name``.
+
+    Python floats become float32 (the default dtype), ints int64 and bools bool; arrays keep
+    their dtype unless ``dtype`` is given.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    target = as_dtype(dtype) if dtype is not None else None
+    if backend.is_array(data):
+        arr = backend.move(data, backend.backend_of_array(data), name)
+        if target is not None:
+            arr = arr.astype(target)
+        return arr.copy() if arr is data else arr
+    host = np.asarray(data)
+    if host.dtype == object:
+        raise TypeError(f"data: expected numbers or nested sequences of numbers, got {data!r}")
+    if target is None:
+        target = {"f": float32, "i": int64, "u": int64, "b": bool_}.get(host.dtype.kind, host.dtype)
+    host = host.astype(target)
+    return backend.move(host, "numpy", name)
+
+
+def _raw_index(index: Any) -> Any:
+    """Replace tensors inside an index by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Tensors reachable from ``root`` through grad_fns, each after all its inputs.
+
+    Iterative depth-first search, so deep networks (ResNet-110) do not hit Python's recursion
+    limit.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        if t.grad_fn is not None:
+            for parent in t.grad_fn.inputs:
+                if parent is not None and parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def _run_backward(root: Tensor, g: Any, retain_graph: bool) -> None:
+    grads: dict[int, Any] = {id(root): g}
+    for t in reversed(_topological_order(root)):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        if t.grad_fn is None or t._retains_grad:
+            # A fresh array: the same gy object may reach several tensors (a + b).
+            t.grad = Tensor._from_op(g.copy(), t.backend, None) if t.grad is None else (
+                Tensor._from_op(t.grad.data + g, t.backend, None)
+            )
+        fn = t.grad_fn
+        if fn is None:
+            continue
+        if getattr(fn, "released", False):
+            raise RuntimeError(
+                "backward: trying to backward through the graph a second time; its saved "
+                "arrays were freed by the first call. Pass retain_graph=True to the first "
+                "backward() to keep them."
+            )
+        with backend.op_backend(fn.backend):
+            in_grads = fn.backward(g)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for parent, gp in zip(fn.inputs, in_grads):
+            if parent is None or gp is None or not parent.requires_grad:
+                continue
+            if tuple(gp.shape) != parent.shape:
+                raise RuntimeError(
+                    f"{type(fn).__name__}.backward returned a gradient of shape "
+                    f"{tuple(gp.shape)} for an input of shape {parent.shape}"
+                )
+            key = id(parent)
+            grads[key] = gp if key not in grads else grads[key] + gp
+        if not retain_graph:
+            fn.release()
+
+
+def tensor(
+    data: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None
+) -> Tensor:
+    """Make a tensor from Python data or an array (on ``backend``, default the current one)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, backend=backend)
+
+
+def _is_scalar(x: Any) -> bool:
+    return isinstance(x, numbers.Number) and not isinstance(x, bool)
+
+
+def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` as PyTorch does."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"size: expected non-negative ints, got {tuple(shape)!r}")
+    return tuple(int(s) for s in shape)

@@ -1,0 +1,273 @@
+"""Pooling kernels of the reference backend: scalar-loop oracles written here, adjoints,
+finite differences, and hand-computed windows and divisors."""
+
+import math
+
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from minicnn.kernels import numpy_ref as R
+
+
+def pool_out_size(L, K, S, P, D, ceil_mode):
+    """PyTorch's pooling output size; in ceil mode the last window must start before L + P."""
+    span = L + 2 * P - D * (K - 1) - 1
+    O = (-(-span // S) if ceil_mode else span // S) + 1
+    if ceil_mode and (O - 1) * S >= L + P:
+        O -= 1
+    return O
+
+
+def distinct_values(rng, shape):
+    """A random permutation of values 0.1 apart: no ties, so max pooling is differentiable."""
+    n = math.prod(shape)
+    return (rng.permutation(n) * 0.1 - 0.05 * n).reshape(shape)
+
+
+def maxpool_oracle(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
+    """Max pooling one scalar at a time; first maximum in window order wins."""
+    N, C, H, W = x.shape
+    y = np.zeros((N, C, OH, OW))
+    idx = np.zeros((N, C, OH, OW), dtype=np.int64)
+    for n, c, oh, ow in np.ndindex(N, C, OH, OW):
+        best = None
+        for kh in range(KH):
+            for kw in range(KW):
+                h, w = oh * SH - PH + kh * DH, ow * SW - PW + kw * DW
+                if 0 <= h < H and 0 <= w < W and (best is None or x[n, c, h, w] > best):
+                    best, where = x[n, c, h, w], h * W + w
+        y[n, c, oh, ow], idx[n, c, oh, ow] = best, where
+    return y, idx
+
+
+@st.composite
+def maxpool_cases(draw, max_extra=6, max_channels=3, max_batch=2):
+    KH, KW = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    DH, DW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    PH, PW = draw(st.integers(0, min(2, KH // 2))), draw(st.integers(0, min(2, KW // 2)))
+    H = DH * (KH - 1) + 1 - 2 * PH + draw(st.integers(0, max_extra))
+    W = DW * (KW - 1) + 1 - 2 * PW + draw(st.integers(0, max_extra))
+    assume(H >= 1 and W >= 1)
+    ceil_mode = draw(st.booleans())
+    OH = pool_out_size(H, KH, SH, PH, DH, ceil_mode)
+    OW = pool_out_size(W, KW, SW, PW, DW, ceil_mode)
+    assume(OH >= 1 and OW >= 1)
+    # With dilation a window can fall entirely on padding; the caller never asks for one.
+    rows_ok = all(any(0 <= o * SH - PH + k * DH < H for k in range(KH)) for o in range(OH))
+    cols_ok = all(any(0 <= o * SW - PW + k * DW < W for k in range(KW)) for o in range(OW))
+    assume(rows_ok and cols_ok)
+    N, C = draw(st.integers(1, max_batch)), draw(st.integers(1, max_channels))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = distinct_values(rng, (N, C, H, W))
+    gy = rng.standard_normal((N, C, OH, OW))
+    return x, gy, (KH, KW, SH, SW, PH, PW, DH, DW), (OH, OW)
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(maxpool_cases())
+def test_maxpool_matches_oracle(case):
+    x, _, geom, (OH, OW) = case
+    y, idx = R.maxpool2d_forward(x, *geom, OH, OW)
+    y_ref, idx_ref = maxpool_oracle(x, *geom, OH, OW)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
+    assert idx.dtype == np.int64
+
+
+def central_difference(f, a, eps):
+    g = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        old = a[i]
+        a[i] = old + eps
+        up = f(a)
+        a[i] = old - eps
+        down = f(a)
+        a[i] = old
+        g[i] = (up - down) / (2 * eps)
+    return g
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(maxpool_cases(max_extra=4, max_channels=2, max_batch=1))
+def test_maxpool_finite_differences(case):
+    x, gy, geom, (OH, OW) = case
+    H, W = x.shape[2:]
+    x = x.copy()
+    _, idx = R.maxpool2d_forward(x, *geom, OH, OW)
+    gx = R.maxpool2d_backward(gy, idx, H, W, *geom)
+    # values are 0.1 apart, so a 1e-3 nudge never changes which element wins
+    numeric = central_difference(lambda v: np.vdot(R.maxpool2d_forward(v, *geom, OH, OW)[0], gy), x, 1e-3)
+    np.testing.assert_allclose(gx, numeric, rtol=1e-9, atol=1e-9)
+
+
+def test_maxpool_padding_never_wins():
+    rng = np.random.default_rng(1)
+    x = -1.0 - rng.random((2, 3, 5, 4))  # all negative: zero padding would win everywhere
+    y, idx = R.maxpool2d_forward(x, 3, 3, 2, 2, 1, 1, 1, 1, 3, 2)
+    y_ref, idx_ref = maxpool_oracle(x, 3, 3, 2, 2, 1, 1, 1, 1, 3, 2)
+    assert (y < -1.0).all()
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
+    # the corner window covers rows {-1, 0, 1} x cols {-1, 0, 1}: its max is x[:, :, :2, :2]'s
+    np.testing.assert_array_equal(y[:, :, 0, 0], x[:, :, :2, :2].max(axis=(2, 3)))
+
+
+def test_maxpool_window_past_padded_border():
+    # H = W = 5, kernel 2, stride 2: floor mode gives 2 outputs, ceil mode 3. The third window
+    # covers rows 4 and 5; row 5 does not exist, so the window is row 4 alone.
+    x = np.arange(25, dtype=np.float64).reshape(1, 1, 5, 5) * -1.0  # max is the first element
+    y, idx = R.maxpool2d_forward(x, 2, 2, 2, 2, 0, 0, 1, 1, 3, 3)
+    np.testing.assert_array_equal(y[0, 0], [[0, -2, -4], [-10, -12, -14], [-20, -22, -24]])
+    np.testing.assert_array_equal(idx[0, 0], [[0, 2, 4], [10, 12, 14], [20, 22, 24]])
+    gx = R.maxpool2d_backward(np.ones((1, 1, 3, 3)), idx, 5, 5, 2, 2, 2, 2, 0, 0, 1, 1)
+    assert gx.sum() == 9 and gx[0, 0, 4, 4] == 1
+
+
+def test_maxpool_ties_pick_first_in_window_order():
+    x = np.ones((1, 1, 3, 3))
+    y, idx = R.maxpool2d_forward(x, 2, 2, 1, 1, 1, 1, 1, 1, 4, 4)
+    # window (oh, ow) starts at (oh - 1, ow - 1); its first in-bounds tap is clipped at 0
+    expected = [[max(oh - 1, 0) * 3 + max(ow - 1, 0) for ow in range(4)] for oh in range(4)]
+    np.testing.assert_array_equal(idx[0, 0], expected)
+    np.testing.assert_array_equal(y, 1.0)
+
+
+def test_maxpool_backward_sums_overlapping_windows():
+    x = np.zeros((1, 1, 3, 3))
+    x[0, 0, 1, 1] = 5.0  # the centre is the max of all four overlapping 2x2 windows
+    _, idx = R.maxpool2d_forward(x, 2, 2, 1, 1, 0, 0, 1, 1, 2, 2)
+    gy = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    gx = R.maxpool2d_backward(gy, idx, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1)
+    expected = np.zeros((1, 1, 3, 3))
+    expected[0, 0, 1, 1] = 10.0
+    np.testing.assert_array_equal(gx, expected)
+
+
+def avgpool_oracle(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad):
+    """Average pooling one scalar at a time, with PyTorch's divisor rule."""
+    N, C, H, W = x.shape
+    y = np.zeros((N, C, OH, OW))
+    for oh, ow in np.ndindex(OH, OW):
+        hs, ws = oh * SH - PH, ow * SW - PW
+        he, we = min(hs + KH, H + PH), min(ws + KW, W + PW)
+        pool = (he - hs) * (we - ws)
+        hs, ws, he, we = max(hs, 0), max(ws, 0), min(he, H), min(we, W)
+        if he <= hs or we <= ws:
+            continue  # empty window: output 0
+        div = pool if count_include_pad else (he - hs) * (we - ws)
+        y[:, :, oh, ow] = x[:, :, hs:he, ws:we].sum(axis=(2, 3)) / div
+    return y
+
+
+@st.composite
+def avgpool_cases(draw):
+    KH, KW = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    PH, PW = draw(st.integers(0, min(2, KH // 2))), draw(st.integers(0, min(2, KW // 2)))
+    H = KH - 2 * PH + draw(st.integers(0, 6))
+    W = KW - 2 * PW + draw(st.integers(0, 6))
+    assume(H >= 1 and W >= 1)
+    ceil_mode = draw(st.booleans())
+    OH = pool_out_size(H, KH, SH, PH, 1, ceil_mode)
+    OW = pool_out_size(W, KW, SW, PW, 1, ceil_mode)
+    assume(OH >= 1 and OW >= 1)
+    include = draw(st.sampled_from([0, 1]))
+    N, C = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal((N, C, H, W))
+    gy = rng.standard_normal((N, C, OH, OW))
+    return x, gy, (KH, KW, SH, SW, PH, PW), (OH, OW), include
+
+
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(avgpool_cases())
+def test_avgpool_matches_oracle_and_adjoint(case):
+    x, gy, geom, (OH, OW), include = case
+    H, W = x.shape[2:]
+    y = R.avgpool2d_forward(x, *geom, OH, OW, include)
+    np.testing.assert_allclose(y, avgpool_oracle(x, *geom, OH, OW, include), rtol=1e-12, atol=1e-14)
+    # forward is linear in x, so backward must be its transpose: <A x, gy> = <x, A^T gy>
+    gx = R.avgpool2d_backward(gy, H, W, *geom, include)
+    np.testing.assert_allclose(np.vdot(y, gy), np.vdot(x, gx), rtol=1e-10, atol=1e-12)
+
+
+def test_avgpool_divisors_by_hand():
+    x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
+    # kernel 3, stride 2, padding 1: rows [-1, 2) -> [0, 2) and [1, 4); the same for columns.
+    # Window sums: [0:2, 0:2] = 10, [0:2, 1:4] = 24, [1:4, 0:2] = 51, [1:4, 1:4] = 90.
+    y = R.avgpool2d_forward(x, 3, 3, 2, 2, 1, 1, 2, 2, 1)
+    np.testing.assert_allclose(y[0, 0], [[10 / 9, 24 / 9], [51 / 9, 90 / 9]], rtol=1e-15)
+    y = R.avgpool2d_forward(x, 3, 3, 2, 2, 1, 1, 2, 2, 0)
+    np.testing.assert_allclose(y[0, 0], [[10 / 4, 24 / 6], [51 / 6, 90 / 9]], rtol=1e-15)
+    # ceil mode adds a third row/column of windows starting at 3: [3, 6) is cut at H + PH = 5,
+    # so with padding counted the corner divides by 2 * 2; without, by its one element x = 15.
+    y = R.avgpool2d_forward(x, 3, 3, 2, 2, 1, 1, 3, 3, 1)
+    assert y[0, 0, 2, 2] == 15 / 4
+    assert y[0, 0, 0, 2] == (3 + 7) / 6  # rows [-1, 2) count 3, columns [3, 5) count 2
+    y = R.avgpool2d_forward(x, 3, 3, 2, 2, 1, 1, 3, 3, 0)
+    assert y[0, 0, 2, 2] == 15.0
+    assert y[0, 0, 0, 2] == (3 + 7) / 2
+
+
+def test_adaptive_windows_overlap_when_not_divisible():
+    # H = 5, OH = 3 covers rows [0, 2), [1, 4), [3, 5); the same for 5 columns into 3.
+    x = np.arange(25, dtype=np.float64).reshape(1, 1, 5, 5)
+    y = R.adaptive_avgpool2d_forward(x, 3, 3)
+    bounds = [(0, 2), (1, 4), (3, 5)]
+    expected = [[x[0, 0, a:b, c:d].mean() for c, d in bounds] for a, b in bounds]
+    np.testing.assert_allclose(y[0, 0], expected, rtol=1e-15)
+    col = np.array([0.0, 1.0, 2.0, 3.0, 4.0]).reshape(1, 1, 5, 1)
+    np.testing.assert_allclose(R.adaptive_avgpool2d_forward(col, 3, 1).ravel(), [0.5, 2.0, 3.5])
+    y, idx = R.adaptive_maxpool2d_forward(col, 3, 1)
+    np.testing.assert_array_equal(y.ravel(), [1.0, 3.0, 4.0])
+    np.testing.assert_array_equal(idx.ravel(), [1, 3, 4])
+    # row 1 belongs to two windows, so it receives two gradients
+    gx = R.adaptive_avgpool2d_backward(np.ones((1, 1, 3, 1)), 5, 1)
+    np.testing.assert_allclose(gx.ravel(), [1 / 2, 1 / 2 + 1 / 3, 1 / 3, 1 / 3 + 1 / 2, 1 / 2])
+
+
+def test_adaptive_output_larger_than_input():
+    # OH > H: windows [floor(i*2/3), ceil((i+1)*2/3)) = [0, 1), [0, 2), [1, 2)
+    x = np.array([1.0, 3.0]).reshape(1, 1, 2, 1)
+    np.testing.assert_allclose(R.adaptive_avgpool2d_forward(x, 3, 1).ravel(), [1.0, 2.0, 3.0])
+    y, idx = R.adaptive_maxpool2d_forward(x, 3, 1)
+    np.testing.assert_array_equal(idx.ravel(), [0, 1, 1])
+    gx = R.adaptive_maxpool2d_backward(np.array([1.0, 2.0, 4.0]).reshape(1, 1, 3, 1), idx, 2, 1)
+    np.testing.assert_array_equal(gx.ravel(), [1.0, 6.0])
+
+
+@st.composite
+def adaptive_cases(draw):
+    N, C = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    H, W = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    OH, OW = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return distinct_values(rng, (N, C, H, W)), rng.standard_normal((N, C, OH, OW))
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(adaptive_cases())
+def test_adaptive_avgpool_adjoint(case):
+    x, gy = case
+    OH, OW = gy.shape[2:]
+    H, W = x.shape[2:]
+    y = R.adaptive_avgpool2d_forward(x, OH, OW)
+    gx = R.adaptive_avgpool2d_backward(gy, H, W)
+    np.testing.assert_allclose(np.vdot(y, gy), np.vdot(x, gx), rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(adaptive_cases())
+def test_adaptive_maxpool_finite_differences(case):
+    x, gy = case
+    x = x.copy()
+    OH, OW = gy.shape[2:]
+    H, W = x.shape[2:]
+    y, idx = R.adaptive_maxpool2d_forward(x, OH, OW)
+    # the picked element is the window maximum, read back through idx
+    np.testing.assert_array_equal(np.take_along_axis(x.reshape(*x.shape[:2], -1), idx.reshape(*idx.shape[:2], -1), 2), y.reshape(*y.shape[:2], -1))
+    gx = R.adaptive_maxpool2d_backward(gy, idx, H, W)
+    numeric = central_difference(lambda v: np.vdot(R.adaptive_maxpool2d_forward(v, OH, OW)[0], gy), x, 1e-3)
+    np.testing.assert_allclose(gx, numeric, rtol=1e-9, atol=1e-9)
