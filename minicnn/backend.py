@@ -40,7 +40,9 @@ _kernel_tables: dict[str, dict[str, Any]] = {}
 
 def _check_name(name: Any, argname: str = "name") -> str:
     if not isinstance(name, str) or name not in BACKENDS:
-        raise ValueError(f"{argname}: expected one of {', '.join(map(repr, BACKENDS))}, got {name!r}")
+        raise ValueError(
+            f"{argname}: expected one of {', '.join(map(repr, BACKENDS))}, got {name!r}"
+        )
     return name
 
 

@@ -13,37 +13,58 @@ from minicnn import random as _random
 from minicnn.tensor import Tensor, _shape_arg, as_dtype, float32
 
 
-def _make(array_fn: Any, shape: tuple[int, ...], dtype: Any, requires_grad: bool, name: str | None,
-          **kw: Any) -> Tensor:
-    name = _backend._require(_backend._check_name(name, "backend")) if name else _backend.get_backend()
+def _make(
+    array_fn: Any,
+    shape: tuple[int, ...],
+    dtype: Any,
+    requires_grad: bool,
+    name: str | None,
+    **kw: Any,
+) -> Tensor:
+    name = (
+        _backend._require(_backend._check_name(name, "backend")) if name else _backend.get_backend()
+    )
     dt = as_dtype(dtype) if dtype is not None else float32
     data = array_fn(_backend.xp(name), shape, dt, **kw)
     return Tensor._from_op(data, name, None).requires_grad_(requires_grad)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
+def zeros(
+    *size: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None
+) -> Tensor:
     """A tensor of zeros of shape ``size``."""
     return _make(lambda xp, s, d: xp.zeros(s, d), _shape_arg(size), dtype, requires_grad, backend)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
+def ones(
+    *size: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None
+) -> Tensor:
     """A tensor of ones of shape ``size``."""
     return _make(lambda xp, s, d: xp.ones(s, d), _shape_arg(size), dtype, requires_grad, backend)
 
 
-def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False,
-         backend: str | None = None) -> Tensor:
+def full(
+    size: Any,
+    fill_value: float,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    backend: str | None = None,
+) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value``."""
     shape = _shape_arg((size,) if isinstance(size, int) else (tuple(size),))
     return _make(lambda xp, s, d: xp.full(s, fill_value, d), shape, dtype, requires_grad, backend)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
+def randn(
+    *size: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None
+) -> Tensor:
     """Standard normal samples of shape ``size``."""
     return _make(_normal, _shape_arg(size), dtype, requires_grad, backend)
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None) -> Tensor:
+def rand(
+    *size: Any, dtype: Any = None, requires_grad: bool = False, backend: str | None = None
+) -> Tensor:
     """Uniform samples in [0, 1) of shape ``size``."""
     return _make(_uniform, _shape_arg(size), dtype, requires_grad, backend)
 
@@ -62,8 +83,14 @@ def _not_float(fn: str, dt: Any) -> Any:
     raise TypeError(f"dtype: {fn} makes floating-point samples; got {dt.name}")
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
-           requires_grad: bool = False, backend: str | None = None) -> Tensor:
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    backend: str | None = None,
+) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``, as PyTorch.
 
     Integer arguments give int64, any float argument float32, unless ``dtype`` says otherwise.

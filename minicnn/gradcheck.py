@@ -42,7 +42,8 @@ def _fresh(inputs: Sequence[Any]) -> list[Any]:
     """Leaf copies of the inputs, so each backward starts with empty .grad."""
     return [
         Tensor._from_op(t.data.copy(), t.backend, None).requires_grad_(t.requires_grad)
-        if isinstance(t, Tensor) else t
+        if isinstance(t, Tensor)
+        else t
         for t in inputs
     ]
 
@@ -58,7 +59,9 @@ def _vjp(fn: Callable[..., Any], inputs: Sequence[Any], u: Any, checked: list[in
     res = []
     for i in checked:
         g = args[i].grad
-        res.append(np.zeros(args[i].shape) if g is None else backend.to_host(g.data).astype(np.float64))
+        res.append(
+            np.zeros(args[i].shape) if g is None else backend.to_host(g.data).astype(np.float64)
+        )
     return res
 
 
@@ -112,8 +115,15 @@ def gradcheck(
     return True
 
 
-def _check_full(fn: Any, inputs: Sequence[Any], checked: list[int], y0: np.ndarray, eps: float,
-                atol: float, rtol: float) -> None:
+def _check_full(
+    fn: Any,
+    inputs: Sequence[Any],
+    checked: list[int],
+    y0: np.ndarray,
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> None:
     m = y0.size
     # Analytical Jacobians, one row per output element: J[i][r, :] = e_r^T J_i.
     analytical = [np.zeros((m, inputs[i].numel())) for i in checked]
@@ -132,8 +142,15 @@ def _check_full(fn: Any, inputs: Sequence[Any], checked: list[int], y0: np.ndarr
         _compare(analytical[k], numerical, i, inputs[i].shape, y0.shape, atol, rtol)
 
 
-def _compare(a: np.ndarray, n: np.ndarray, i: int, in_shape: tuple, out_shape: tuple,
-             atol: float, rtol: float) -> None:
+def _compare(
+    a: np.ndarray,
+    n: np.ndarray,
+    i: int,
+    in_shape: tuple,
+    out_shape: tuple,
+    atol: float,
+    rtol: float,
+) -> None:
     excess = np.abs(a - n) - (atol + rtol * np.abs(n))
     if excess.size and excess.max() > 0:
         r, j = np.unravel_index(int(np.argmax(excess)), excess.shape)
@@ -146,8 +163,16 @@ def _compare(a: np.ndarray, n: np.ndarray, i: int, in_shape: tuple, out_shape: t
         )
 
 
-def _check_fast(fn: Any, inputs: Sequence[Any], checked: list[int], y0: np.ndarray,
-                rng: np.random.Generator, eps: float, atol: float, rtol: float) -> None:
+def _check_fast(
+    fn: Any,
+    inputs: Sequence[Any],
+    checked: list[int],
+    y0: np.ndarray,
+    rng: np.random.Generator,
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> None:
     u = rng.standard_normal(y0.shape)
     grads = _vjp(fn, inputs, u, checked)
     for k, i in enumerate(checked):

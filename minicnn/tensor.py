@@ -37,7 +37,11 @@ _DTYPE_NAMES = {"float": float32, "double": float64, "long": int64, "int": int32
 def as_dtype(dtype: Any, argname: str = "dtype") -> np.dtype:
     """Parse ``np.float32``, ``"float32"``, ``"double"`` ... into a NumPy dtype."""
     try:
-        return _DTYPE_NAMES[dtype] if isinstance(dtype, str) and dtype in _DTYPE_NAMES else np.dtype(dtype)
+        return (
+            _DTYPE_NAMES[dtype]
+            if isinstance(dtype, str) and dtype in _DTYPE_NAMES
+            else np.dtype(dtype)
+        )
     except TypeError:
         raise TypeError(f"{argname}: expected a dtype such as 'float32', got {dtype!r}") from None
 
@@ -341,8 +345,10 @@ def _run_backward(root: Tensor, g: Any, retain_graph: bool) -> None:
             continue
         if t.grad_fn is None or t._retains_grad:
             # A fresh array: the same gy object may reach several tensors (a + b).
-            t.grad = Tensor._from_op(g.copy(), t.backend, None) if t.grad is None else (
-                Tensor._from_op(t.grad.data + g, t.backend, None)
+            t.grad = (
+                Tensor._from_op(g.copy(), t.backend, None)
+                if t.grad is None
+                else (Tensor._from_op(t.grad.data + g, t.backend, None))
             )
         fn = t.grad_fn
         if fn is None:

@@ -255,8 +255,16 @@ class Where(Function):
     def backward(self, gy: Any) -> tuple[None, Any, Any]:
         zero = gy.dtype.type(0)
         xp = backend.xp()
-        ga = unbroadcast(xp.where(self.cond, gy, zero), self.sa) if self.needs_input_grad[1] else None
-        gb = unbroadcast(xp.where(self.cond, zero, gy), self.sb) if self.needs_input_grad[2] else None
+        ga = (
+            unbroadcast(xp.where(self.cond, gy, zero), self.sa)
+            if self.needs_input_grad[1]
+            else None
+        )
+        gb = (
+            unbroadcast(xp.where(self.cond, zero, gy), self.sb)
+            if self.needs_input_grad[2]
+            else None
+        )
         return None, ga, gb
 
 

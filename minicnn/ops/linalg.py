@@ -27,7 +27,9 @@ class MatMul(Function):
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b  # (..., k, m)
         g2 = gy
         if a.ndim == 1:
-            g2 = g2.reshape(g2.shape[:-1] + (1,) + g2.shape[-1:]) if b.ndim > 1 else g2.reshape(1, 1)
+            g2 = (
+                g2.reshape(g2.shape[:-1] + (1,) + g2.shape[-1:]) if b.ndim > 1 else g2.reshape(1, 1)
+            )
         if b.ndim == 1 and a.ndim > 1:
             g2 = g2.reshape(g2.shape + (1,))  # (..., n, m)
         ga = gb = None
@@ -55,3 +57,39 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if input.ndim > 2 and other.ndim > 2:
         broadcast_shape("matmul (batch axes)", input.shape[:-2], other.shape[:-2])
     return MatMul.apply(input, other)
+
+
+class Linear(Function):
+    """x (..., in), w (out, in), b (out,) or None -> y = x @ w^T + b (..., out).
+    gx = gy @ w; gw = gy^T @ x over all leading axes; gb = sum of gy over them."""
+
+    def forward(self, x: Any, w: Any, b: Any) -> Any:
+        self.x, self.w, self.has_bias = x, w, b is not None
+        y = x @ w.T
+        return y + b if b is not None else y
+
+    def backward(self, gy: Any) -> tuple[Any, Any, Any]:
+        gy2 = gy.reshape(-1, gy.shape[-1])  # (M, out)
+        gx = gy @ self.w if self.needs_input_grad[0] else None
+        gw = gy2.T @ self.x.reshape(-1, self.x.shape[-1]) if self.needs_input_grad[1] else None
+        gb = gy2.sum(axis=0) if self.has_bias and self.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Affine map ``input @ weight.T + bias``: input (..., in), weight (out, in), bias (out,)."""
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError("linear: input and weight must be Tensors")
+    if weight.ndim != 2:
+        raise ValueError(
+            f"linear: weight: expected a 2-D tensor (out, in), got shape {weight.shape}"
+        )
+    if input.ndim < 1 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input: expected last dimension {weight.shape[1]} (weight.shape[1]), "
+            f"got input of shape {input.shape}"
+        )
+    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (weight.shape[0],)):
+        got = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
+        raise ValueError(f"linear: bias: expected shape ({weight.shape[0]},), got {got}")
+    return Linear.apply(input, weight, bias)

@@ -130,7 +130,9 @@ def _class_targets(op: str, input: Tensor, target: Any) -> tuple[Tensor, Any, An
         raise TypeError(f"target: expected integer class indices, got dtype {t.dtype.name}")
     expected = (input.shape[0],) + input.shape[2:]
     if tuple(t.shape) != expected:
-        raise ValueError(f"target: expected shape {expected} for input {input.shape}, got {tuple(t.shape)}")
+        raise ValueError(
+            f"target: expected shape {expected} for input {input.shape}, got {tuple(t.shape)}"
+        )
     C = input.shape[1]
     x = input
     if input.ndim > 2:  # move classes last, then flatten positions into the batch
@@ -140,8 +142,16 @@ def _class_targets(op: str, input: Tensor, target: Any) -> tuple[Tensor, Any, An
     return x, t.reshape(-1).astype("int64"), C, expected
 
 
-def _coefficients(op: str, x: Tensor, t: Any, C: int, weight: Any, ignore_index: int,
-                  label_smoothing: float, reduction: str) -> tuple[Any, Any]:
+def _coefficients(
+    op: str,
+    x: Tensor,
+    t: Any,
+    C: int,
+    weight: Any,
+    ignore_index: int,
+    label_smoothing: float,
+    reduction: str,
+) -> tuple[Any, Any]:
     """The (M, C) coefficient matrix A and the (M,) reduction scale for WeightedNLL."""
     xp = backend.xp(x.backend)
     dt = x.dtype
@@ -169,8 +179,14 @@ def _coefficients(op: str, x: Tensor, t: Any, C: int, weight: Any, ignore_index:
     return A.astype(dt), scale
 
 
-def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Softmax cross-entropy of logits ``input`` (N, C[, d...]) and class indices ``target``.
 
     As ``torch.nn.functional.cross_entropy``: optional class ``weight`` (C,), ``ignore_index``,
@@ -181,13 +197,20 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
     x, t, C, out_shape = _class_targets("cross_entropy", input, target)
-    A, scale = _coefficients("cross_entropy", x, t, C, weight, ignore_index, label_smoothing, reduction)
+    A, scale = _coefficients(
+        "cross_entropy", x, t, C, weight, ignore_index, label_smoothing, reduction
+    )
     loss = WeightedNLL.apply(x, A, scale, reduction, True)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
-def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` (N, C[, d...]) at ``target``."""
     _check_reduction(reduction)
     x, t, C, out_shape = _class_targets("nll_loss", input, target)

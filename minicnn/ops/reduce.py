@@ -109,15 +109,27 @@ def _dim_args(op: str, input: Tensor, dim: Any, keepdim: bool, axis: Any, keepdi
     return normalize_dims(op, dim, input.ndim), bool(keepdim)
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-        keepdims: bool | None = None) -> Tensor:
+def sum(
+    input: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Sum over ``dim`` (all axes when None)."""
     dims, keep = _dim_args("sum", input, dim, keepdim, axis, keepdims)
     return Sum.apply(input, dims, keep)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-         keepdims: bool | None = None) -> Tensor:
+def mean(
+    input: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Mean over ``dim`` (all axes when None)."""
     dims, keep = _dim_args("mean", input, dim, keepdim, axis, keepdims)
     if input.dtype.kind != "f":
@@ -125,24 +137,44 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = N
     return Mean.apply(input, dims, keep)
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-        keepdims: bool | None = None) -> Tensor:
+def max(
+    input: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Largest value over ``dim`` (as ``torch.amax``; ties share the gradient)."""
     dims, keep = _dim_args("max", input, dim, keepdim, axis, keepdims)
     _nonempty("max", input)
     return Max.apply(input, dims, keep)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-        keepdims: bool | None = None) -> Tensor:
+def min(
+    input: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Smallest value over ``dim`` (as ``torch.amin``; ties share the gradient)."""
     dims, keep = _dim_args("min", input, dim, keepdim, axis, keepdims)
     _nonempty("min", input)
     return Max.apply(input, dims, keep, minimum=True)
 
 
-def var(input: Tensor, dim: Any = None, keepdim: bool = False, *, correction: int = 1,
-        unbiased: bool | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+def var(
+    input: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    correction: int = 1,
+    unbiased: bool | None = None,
+    axis: Any = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Variance over ``dim``; ``correction=1`` (default, as PyTorch) divides by n - 1."""
     dims, keep = _dim_args("var", input, dim, keepdim, axis, keepdims)
     if unbiased is not None:
@@ -152,8 +184,14 @@ def var(input: Tensor, dim: Any = None, keepdim: bool = False, *, correction: in
     return Var.apply(input, dims, keep, int(correction))
 
 
-def std(input: Tensor, dim: Any = None, keepdim: bool = False, *, correction: int = 1,
-        unbiased: bool | None = None) -> Tensor:
+def std(
+    input: Tensor,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    correction: int = 1,
+    unbiased: bool | None = None,
+) -> Tensor:
     """Standard deviation: ``sqrt(var(...))``."""
     return var(input, dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
 

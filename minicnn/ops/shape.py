@@ -164,7 +164,10 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap axes ``dim0`` and ``dim1``."""
     perm = list(range(input.ndim))
-    a, b = _axis("transpose", dim0, input.ndim, "dim0"), _axis("transpose", dim1, input.ndim, "dim1")
+    a, b = (
+        _axis("transpose", dim0, input.ndim, "dim0"),
+        _axis("transpose", dim1, input.ndim, "dim1"),
+    )
     perm[a], perm[b] = perm[b], perm[a]
     return Permute.apply(input, tuple(perm))
 
@@ -173,9 +176,14 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge axes ``start_dim`` .. ``end_dim`` (inclusive) into one."""
     if input.ndim == 0:
         return reshape(input, 1)
-    s, e = _axis("flatten", start_dim, input.ndim, "start_dim"), _axis("flatten", end_dim, input.ndim, "end_dim")
+    s, e = (
+        _axis("flatten", start_dim, input.ndim, "start_dim"),
+        _axis("flatten", end_dim, input.ndim, "end_dim"),
+    )
     if s > e:
-        raise ValueError(f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})")
+        raise ValueError(
+            f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})"
+        )
     shape = input.shape[:s] + (_numel(input.shape[s : e + 1]),) + input.shape[e + 1 :]
     return Reshape.apply(input, shape)
 
@@ -231,12 +239,19 @@ def _check_join(op: str, tensors: Any, dim: int, new_axis: bool) -> tuple[list[T
     d = _axis(op, dim, len(ref) + (1 if new_axis else 0))
     for i, t in enumerate(tensors[1:], 1):
         other = t.shape
-        same = other == ref if new_axis else (
-            len(other) == len(ref) and all(a == b for j, (a, b) in enumerate(zip(ref, other)) if j != d)
+        same = (
+            other == ref
+            if new_axis
+            else (
+                len(other) == len(ref)
+                and all(a == b for j, (a, b) in enumerate(zip(ref, other)) if j != d)
+            )
         )
         if not same:
             what = "the same shape" if new_axis else f"the same shape except along dim {d}"
-            raise ValueError(f"tensors: {op} needs {what}; tensor 0 has {ref}, tensor {i} has {other}")
+            raise ValueError(
+                f"tensors: {op} needs {what}; tensor 0 has {ref}, tensor {i} has {other}"
+            )
     return tensors, d
 
 

@@ -1,0 +1,168 @@
+"""Pooling: max and average over sliding windows, and adaptive pooling to a fixed output size.
+
+Window (i, j) of a pooling with kernel K, stride S, padding P and dilation D covers input rows
+i*S - P + k*D for k < K (columns likewise). Max pooling treats padding as -inf, so padding never
+wins; its backward sends each output's gradient to the one input the forward chose (the first
+maximum in window order, so ties send it to exactly one element). Average pooling divides by
+the window size as PyTorch does (``count_include_pad``). Adaptive pooling chooses the windows
+itself: output cell i covers rows [floor(i*H/OH), ceil((i+1)*H/OH)).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minicnn import backend
+from minicnn.autograd import Function
+from minicnn.ops._args import check_tensor, out_size, pair
+from minicnn.tensor import Tensor
+
+
+class MaxPool2d(Function):
+    """x (N, C, H, W) -> y (N, C, OH, OW); gx[n, c, h, w] = sum of gy where idx chose (h, w)."""
+
+    def forward(self, x: Any, params: tuple, out: tuple) -> Any:
+        x = backend.xp().ascontiguousarray(x)
+        self.params, self.in_hw = params, x.shape[2:]  # KH, KW, SH, SW, PH, PW, DH, DW
+        y, self.idx = backend.kernel("maxpool2d_forward")(x, *params, *out)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        gy = backend.xp().ascontiguousarray(gy)
+        return backend.kernel("maxpool2d_backward")(gy, self.idx, *self.in_hw, *self.params)
+
+
+class AvgPool2d(Function):
+    """x (N, C, H, W) -> y (N, C, OH, OW); gx spreads gy[i, j] / divisor over window (i, j)."""
+
+    def forward(self, x: Any, params: tuple, out: tuple, count_include_pad: int) -> Any:
+        x = backend.xp().ascontiguousarray(x)
+        self.params, self.in_hw, self.cip = params, x.shape[2:], count_include_pad
+        return backend.kernel("avgpool2d_forward")(x, *params, *out, count_include_pad)
+
+    def backward(self, gy: Any) -> Any:
+        gy = backend.xp().ascontiguousarray(gy)
+        return backend.kernel("avgpool2d_backward")(gy, *self.in_hw, *self.params, self.cip)
+
+
+class AdaptiveAvgPool2d(Function):
+    """x (N, C, H, W) -> y (N, C, OH, OW), each cell the mean of its adaptive window."""
+
+    def forward(self, x: Any, out: tuple) -> Any:
+        x = backend.xp().ascontiguousarray(x)
+        self.in_hw = x.shape[2:]
+        return backend.kernel("adaptive_avgpool2d_forward")(x, *out)
+
+    def backward(self, gy: Any) -> Any:
+        gy = backend.xp().ascontiguousarray(gy)
+        return backend.kernel("adaptive_avgpool2d_backward")(gy, *self.in_hw)
+
+
+class AdaptiveMaxPool2d(Function):
+    """x (N, C, H, W) -> y (N, C, OH, OW), each cell the max of its adaptive window."""
+
+    def forward(self, x: Any, out: tuple) -> Any:
+        x = backend.xp().ascontiguousarray(x)
+        self.in_hw = x.shape[2:]
+        y, self.idx = backend.kernel("adaptive_maxpool2d_forward")(x, *out)
+        return y
+
+    def backward(self, gy: Any) -> Any:
+        gy = backend.xp().ascontiguousarray(gy)
+        return backend.kernel("adaptive_maxpool2d_backward")(gy, self.idx, *self.in_hw)
+
+
+def _batched(op: str, input: Tensor) -> tuple[Tensor, bool]:
+    """Accept (N, C, H, W) or unbatched (C, H, W) as PyTorch does."""
+    check_tensor(op, "input", input, (3, 4), "(N, C, H, W) or (C, H, W)")
+    return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
+
+
+def _unbatch(y: Tensor, squeezed: bool) -> Tensor:
+    return y.squeeze(0) if squeezed else y
+
+
+def _window(
+    op: str,
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+) -> tuple[tuple, tuple]:
+    KH, KW = pair(f"{op}: kernel_size", kernel_size, 1)
+    SH, SW = pair(f"{op}: stride", (KH, KW) if stride is None or stride == () else stride, 1)
+    PH, PW = pair(f"{op}: padding", padding, 0)
+    DH, DW = pair(f"{op}: dilation", dilation, 1)
+    if PH > KH // 2 or PW > KW // 2:
+        raise ValueError(
+            f"{op}: padding: expected at most half the kernel size ({KH // 2}, {KW // 2}), "
+            f"got ({PH}, {PW})"
+        )
+    H, W = input.shape[2:]
+    OH = out_size(op, "height", H, KH, SH, PH, DH, ceil_mode)
+    OW = out_size(op, "width", W, KW, SW, PW, DW, ceil_mode)
+    return (KH, KW, SH, SW, PH, PW, DH, DW), (OH, OW)
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """Max over each window; padding counts as -inf. With ``return_indices`` also returns the
+    flat index h * W + w of each chosen input element (int64), as PyTorch."""
+    x, squeezed = _batched("max_pool2d", input)
+    params, out = _window("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    fn = MaxPool2d()
+    y = _unbatch(fn(x, params, out), squeezed)
+    if not return_indices:
+        return y
+    idx = Tensor._from_op(fn.idx[0] if squeezed else fn.idx, y.backend, None)
+    return y, idx
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """Mean over each window; ``count_include_pad`` counts padded taps in the divisor."""
+    x, squeezed = _batched("avg_pool2d", input)
+    params, out = _window("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    params = params[:6]  # no dilation for average pooling
+    return _unbatch(AvgPool2d.apply(x, params, out, int(bool(count_include_pad))), squeezed)
+
+
+def _adaptive_size(op: str, x: Tensor, output_size: Any) -> tuple[int, int]:
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
+        output_size = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(output_size))
+    OH, OW = pair(f"{op}: output_size", output_size, 1)
+    return OH, OW
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average-pool to ``output_size`` (int or pair; None keeps that size). Global average
+    pooling is ``adaptive_avg_pool2d(x, 1)``."""
+    x, squeezed = _batched("adaptive_avg_pool2d", input)
+    out = _adaptive_size("adaptive_avg_pool2d", x, output_size)
+    return _unbatch(AdaptiveAvgPool2d.apply(x, out), squeezed)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max-pool to ``output_size`` (int or pair; None keeps that size)."""
+    x, squeezed = _batched("adaptive_max_pool2d", input)
+    out = _adaptive_size("adaptive_max_pool2d", x, output_size)
+    fn = AdaptiveMaxPool2d()
+    y = _unbatch(fn(x, out), squeezed)
+    if not return_indices:
+        return y
+    return y, Tensor._from_op(fn.idx[0] if squeezed else fn.idx, y.backend, None)
