@@ -75,13 +75,13 @@ def test_wheel_installs_and_imports_kernels(tmp_path):
     deps = {str(Path(m.__file__).parents[1]) for m in (numpy, numba)}
     deps.add(sysconfig.get_paths()["platlib"])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sorted(deps))}
-    code = (
+    code = f"SITE = {site!r}\n" + (
         "import importlib.resources, minicnn, minicnn.kernels as k, minicnn.kernels.numpy_ref\n"
-        "assert minicnn.__file__.startswith(%r), minicnn.__file__\n"
+        "assert minicnn.__file__.startswith(SITE), minicnn.__file__\n"
         "assert (importlib.resources.files('minicnn.kernels') / 'cuda' / 'conv.cu').is_file()\n"
         "x = minicnn.randn(1, 1, 5, 5)\n"
         "import minicnn.nn.functional as F\n"
-        "print(len(k.KERNEL_NAMES), F.conv2d(x, minicnn.randn(2, 1, 3, 3)).shape)\n" % site
+        "print(len(k.KERNEL_NAMES), F.conv2d(x, minicnn.randn(2, 1, 3, 3)).shape)\n"
     )
     out = subprocess.run(
         [str(py), "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
