@@ -61,6 +61,7 @@ from minicnn.ops import (
     where,
 )
 from minicnn.random import get_rng_state, manual_seed, set_rng_state
+from minicnn.summary import summary
 from minicnn.tensor import (
     Tensor,
     bool_,

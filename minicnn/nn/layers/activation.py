@@ -1,0 +1,86 @@
+"""Activation layers: ``ReLU``, ``LeakyReLU``, ``Tanh``, ``Sigmoid``, ``Softmax``, ``LogSoftmax``.
+
+Each is a parameter-free wrapper of the function of the same name in ``F``; any shape in, the
+same shape out.
+"""
+
+from __future__ import annotations
+
+from minicnn.nn import functional as F
+from minicnn.nn.layers._utils import is_int
+from minicnn.nn.module import Module
+from minicnn.tensor import Tensor
+
+
+class ReLU(Module):
+    """max(x, 0), elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.relu(input)
+
+
+class LeakyReLU(Module):
+    """x for x > 0, negative_slope * x otherwise, elementwise."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
+            raise ValueError(f"LeakyReLU: negative_slope must be a number, got {negative_slope!r}")
+        self.negative_slope = negative_slope
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Tanh(Module):
+    """tanh(x), elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.tanh(input)
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)), elementwise."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.sigmoid(input)
+
+
+def _check_dim(layer: str, dim: int) -> int:
+    if not is_int(dim):
+        raise ValueError(f"{layer}: dim must be an int (the axis to normalise over), got {dim!r}")
+    return dim
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along ``dim``: each slice along ``dim`` becomes a distribution."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = _check_dim("Softmax", dim)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = _check_dim("LogSoftmax", dim)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.log_softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+__all__ = ["LeakyReLU", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh"]

@@ -1,0 +1,450 @@
+"""Module: the base class of every layer and network.
+
+A Module is a tree. Assigning an attribute does the bookkeeping (``__setattr__``): a
+:class:`Parameter` goes into ``_parameters``, a Module into ``_modules``, and a tensor
+registered with :meth:`Module.register_buffer` (running statistics, say) into ``_buffers``.
+Everything else (``parameters()``, ``state_dict()``, ``to()``, ``train()``, ``repr``) is a
+walk over that tree. ``model(x)`` calls ``forward(x)``, then any forward hooks.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from minicnn import autograd, backend
+from minicnn.nn.parameter import Parameter
+from minicnn.tensor import Tensor, as_dtype
+
+_hook_ids = itertools.count()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(..., strict=False)`` could not match."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class RemovableHandle:
+    """Returned by ``register_forward_hook``; ``handle.remove()`` detaches the hook."""
+
+    def __init__(self, hooks: dict[int, Callable[..., Any]], key: int) -> None:
+        self._hooks = hooks
+        self.id = key
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+class Module:
+    """Base class for layers and networks: subclass it, assign layers in ``__init__``, and
+    write ``forward``.
+
+    Example::
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(1, 8, 3, padding=1)   # registered as a sub-module
+                self.fc = nn.Linear(8 * 28 * 28, 10)
+
+            def forward(self, x):                          # x: (N, 1, 28, 28)
+                x = F.relu(self.conv(x))                   # (N, 8, 28, 28)
+                return self.fc(x.flatten(1))               # (N, 10)
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        # object.__setattr__: our own __setattr__ needs these dicts to exist already.
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation; every subclass defines it."""
+        raise NotImplementedError(f"{type(self).__name__} has no forward(); define it")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after every forward; a non-None return
+        replaces the output. Returns a handle whose ``remove()`` detaches the hook."""
+        if not callable(hook):
+            raise TypeError(f"hook: expected a callable, got {type(hook).__name__}")
+        key = next(_hook_ids)
+        self._forward_hooks[key] = hook
+        return RemovableHandle(self._forward_hooks, key)
+
+    # ----- registration ---------------------------------------------------------------------
+    def _check_name(self, kind: str, name: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {kind} before Module.__init__() call; "
+                f"call super().__init__() first in {type(self).__name__}.__init__"
+            )
+        if not isinstance(name, str):
+            raise TypeError(f"name: expected a str, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise KeyError(
+                f"name: a {kind} name must be non-empty and contain no '.', got {name!r}"
+            )
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (or None, a placeholder such as a missing bias) as ``name``."""
+        self._check_name("parameter", name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"param: expected a Parameter or None for {name!r}, got {type(param).__name__}; "
+                f"wrap a tensor as nn.Parameter(t)"
+            )
+        self._forget(name, keep="_parameters")
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register a tensor that is state but not learnable (e.g. BatchNorm's running mean).
+
+        Buffers move with ``to()`` and, if ``persistent``, are saved in ``state_dict()``.
+        """
+        self._check_name("buffer", name)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"tensor: expected a Tensor or None for {name!r}, got {type(tensor).__name__}"
+            )
+        self._forget(name, keep="_buffers")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as the child ``name`` (as ``self.<name> = module`` does)."""
+        self._check_name("module", name)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(
+                f"module: expected a Module or None for {name!r}, got {type(module).__name__}"
+            )
+        self._forget(name, keep="_modules")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def _forget(self, name: str, keep: str) -> None:
+        """Drop ``name`` from the plain attributes and every registry but ``keep`` (where
+        re-assigning keeps its place in the order)."""
+        self.__dict__.pop(name, None)
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry != keep:
+                self.__dict__[registry].pop(name, None)
+        if keep != "_buffers":
+            self._non_persistent_buffers.discard(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            self.add_module(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter {name!r} "
+                    f"(a Parameter or None is expected)"
+                )
+            params[name] = None
+        elif params is not None and name in self._modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as child module {name!r} "
+                    f"(a Module or None is expected)"
+                )
+            self._modules[name] = None
+        elif params is not None and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as buffer {name!r} "
+                    f"(a Tensor or None is expected)"
+                )
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only when normal lookup fails. Read __dict__ directly: during unpickling the
+        # registries do not exist yet, and self._parameters would recurse.
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __dir__(self) -> list[str]:
+        # Registered names too, so tab completion in a notebook finds model.conv1.
+        names = set(super().__dir__())
+        for registry in ("_parameters", "_buffers", "_modules"):
+            names.update(self.__dict__.get(registry, {}))
+        return sorted(names)
+
+    def __delattr__(self, name: str) -> None:
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(registry, {}):
+                del self.__dict__[registry][name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    # ----- traversal ------------------------------------------------------------------------
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """``(dotted name, module)`` for this module and every descendant, depth first.
+
+        This module's own name is ``prefix`` (``""`` by default). A module reachable by two
+        paths is yielded once, under the first, unless ``remove_duplicate=False``.
+        """
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is None:
+                continue
+            child_prefix = f"{prefix}.{name}" if prefix else name
+            yield from child.named_modules(memo, child_prefix, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every descendant, depth first, each once."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """``(name, module)`` for each direct child, each once."""
+        seen: set[int] = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        """The direct children, each once."""
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(
+        self, registry: str, prefix: str, recurse: bool
+    ) -> Iterator[tuple[str, Tensor]]:
+        """Entries of ``registry`` over the tree, dotted names, each tensor once (by identity)."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, t in module.__dict__[registry].items():
+                if t is None or id(t) in seen:
+                    continue
+                seen.add(id(t))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), t
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """``("conv1.weight", p)`` pairs; a parameter shared by two layers appears once."""
+        yield from self._named_members("_parameters", prefix, recurse)  # type: ignore[misc]
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every learnable parameter, each once (what an optimizer is given)."""
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """``("bn.running_mean", t)`` pairs for every buffer, each once."""
+        yield from self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer, each once."""
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every descendant and then on this module (e.g. custom init)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ----- modes and gradients --------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=True``) or evaluation mode on this module and below."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"mode: expected a bool, got {mode!r}")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: dropout off, BatchNorm uses running statistics."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad`` (to None, or to zeros in place)."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.zero_()
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Turn gradients of every parameter on or off (``False`` freezes the module)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    # ----- saving and loading ---------------------------------------------------------------
+    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """Every saved name and tensor: each module's parameters, then its persistent
+        buffers, then its children's; a shared tensor appears under each of its names."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield prefix + name, p
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers:
+                yield prefix + name, b
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child._state_items(f"{prefix}{name}.")
+
+    def state_dict(self) -> OrderedDict[str, Tensor]:
+        """An OrderedDict name -> Tensor of parameters and persistent buffers, as detached
+        copies: later training does not change a saved state_dict."""
+        return OrderedDict(
+            (name, Tensor._from_op(t.data.copy(), t.backend, None))
+            for name, t in self._state_items()
+        )
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy values (Tensors or NumPy arrays) into this module's parameters and buffers.
+
+        Every key is checked before anything is copied, so a failed load leaves the module
+        unchanged. A shape mismatch is always an error; missing and unexpected keys are errors
+        when ``strict``, and are otherwise returned as ``(missing_keys, unexpected_keys)``.
+        Values are cast to the target's dtype and moved to its backend.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"state_dict: expected a mapping, got {type(state_dict).__name__}")
+        targets = OrderedDict(self._state_items())
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        errors = []
+        if strict and missing:
+            errors.append("missing key(s) in state_dict: " + ", ".join(map(repr, missing)))
+        if strict and unexpected:
+            errors.append("unexpected key(s) in state_dict: " + ", ".join(map(repr, unexpected)))
+        values = {}
+        for name, target in targets.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            data = value.data if isinstance(value, Tensor) else value
+            if not backend.is_array(data):
+                data = np.asarray(data)
+            if tuple(data.shape) != target.shape:
+                errors.append(
+                    f"size mismatch for {name}: expected shape {target.shape} (the module's), "
+                    f"received {tuple(data.shape)}"
+                )
+                continue
+            values[name] = backend.move(data, backend.backend_of_array(data), target.backend)
+        if errors:
+            raise RuntimeError(
+                f"error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
+        for name, data in values.items():
+            target = targets[name]
+            target.data[...] = data.astype(target.dtype, copy=False)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ----- moving ---------------------------------------------------------------------------
+    def to(self, target: Any) -> Module:
+        """Move every parameter and buffer to backend ``target`` (``"numpy"``, ``"numba"``,
+        ``"cupy"``), or cast the floating-point ones to dtype ``target``; in place.
+
+        The Parameter objects stay the same (their ``.data`` is replaced and ``.grad`` reset),
+        so an optimizer made before the move keeps working. Returns ``self``.
+        """
+        if isinstance(target, str) and target in backend.BACKENDS:
+            backend._require(target)
+
+            def convert(t: Tensor) -> None:
+                t.data = backend.move(t.data, t.backend, target)
+                t.backend = target
+        else:
+            try:
+                dtype = as_dtype(target, "target")
+            except TypeError:
+                raise TypeError(
+                    f"target: expected a backend ({', '.join(map(repr, backend.BACKENDS))}) "
+                    f"or a dtype, got {target!r}"
+                ) from None
+            if dtype.kind != "f":
+                raise TypeError(
+                    f"target: modules can be cast to float dtypes only, got {dtype.name}"
+                )
+
+            def convert(t: Tensor) -> None:
+                if t.dtype.kind == "f":  # integer buffers (num_batches_tracked) keep their dtype
+                    t.data = t.data.astype(dtype)
+
+        with autograd.no_grad():
+            for t in itertools.chain(self.parameters(), self.buffers()):
+                convert(t)
+                t.grad = None
+        return self
+
+    def float(self) -> Module:
+        """Cast floating-point parameters and buffers to float32."""
+        return self.to("float32")
+
+    def double(self) -> Module:
+        """Cast floating-point parameters and buffers to float64 (for gradient checks)."""
+        return self.to("float64")
+
+    # ----- printing -------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in ``repr`` (layers override it)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [line for line in self.extra_repr().split("\n") if line]
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")  # indent nested modules
+            lines.append(f"({name}): {child_repr}")
+        if not self._modules:
+            return f"{type(self).__name__}({', '.join(lines)})"
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
