@@ -138,6 +138,7 @@ __all__ = [
     "std",
     "sub",
     "sum",
+    "summary",
     "tanh",
     "tensor",
     "transpose",

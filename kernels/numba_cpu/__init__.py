@@ -1,0 +1,47 @@
+"""The Numba CPU backend: the kernel contract as `@njit(cache=True, parallel=True)` loops.
+
+Each family sits in its own module (conv, pool, norm, dropout, residual); its docstring says what
+one `prange` iteration computes and why that algorithm was chosen. The public functions are plain
+Python: they make inputs contiguous, allocate the outputs and call the compiled kernels, which
+write those outputs in place. Every parallel loop runs over an axis whose output slots the
+iteration owns, so no kernel needs atomics, and every kernel compiles once per dtype (float32
+and float64 share the source; Numba specialises it). Compiled code is cached on disk, so only
+the first run in a fresh checkout pays for compilation.
+"""
+
+from .conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
+from .dropout import dropout_mask
+from .norm import batchnorm_backward, batchnorm_forward_eval, batchnorm_forward_train
+from .pool import (
+    adaptive_avgpool2d_backward,
+    adaptive_avgpool2d_forward,
+    adaptive_maxpool2d_backward,
+    adaptive_maxpool2d_forward,
+    avgpool2d_backward,
+    avgpool2d_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
+from .residual import residual_add_backward, residual_add_forward
+
+KERNELS = {
+    "conv2d_forward": conv2d_forward,
+    "conv2d_backward_input": conv2d_backward_input,
+    "conv2d_backward_weight": conv2d_backward_weight,
+    "maxpool2d_forward": maxpool2d_forward,
+    "maxpool2d_backward": maxpool2d_backward,
+    "avgpool2d_forward": avgpool2d_forward,
+    "avgpool2d_backward": avgpool2d_backward,
+    "adaptive_avgpool2d_forward": adaptive_avgpool2d_forward,
+    "adaptive_avgpool2d_backward": adaptive_avgpool2d_backward,
+    "adaptive_maxpool2d_forward": adaptive_maxpool2d_forward,
+    "adaptive_maxpool2d_backward": adaptive_maxpool2d_backward,
+    "batchnorm_forward_train": batchnorm_forward_train,
+    "batchnorm_forward_eval": batchnorm_forward_eval,
+    "batchnorm_backward": batchnorm_backward,
+    "dropout_mask": dropout_mask,
+    "residual_add_forward": residual_add_forward,
+    "residual_add_backward": residual_add_backward,
+}
+
+__all__ = [*KERNELS, "KERNELS"]

@@ -117,7 +117,8 @@ def conv2d_backward_input(
     _, Cg, KH, KW = w.shape
     wg = w.reshape(G, OC // G, Cg * KH * KW)
     gyg = gy.reshape(N, G, OC // G, OH * OW)
-    gcols = np.matmul(wg.transpose(0, 2, 1), gyg)  # (G, K, OC/G) @ (N, G, OC/G, L) -> (N, G, K, L)
+    wg_t = wg.transpose(0, 2, 1)  # (G, K, OC/G)
+    gcols = np.matmul(wg_t, gyg)  # (G, K, OC/G) @ (N, G, OC/G, L) -> (N, G, K, L)
     gcols = gcols.reshape(N, G * Cg, KH, KW, OH, OW)
     return _col2im(gcols, H, W, SH, SW, PH, PW, DH, DW)
 
@@ -146,7 +147,8 @@ def conv2d_backward_weight(
     cols = _im2col(x, KH, KW, SH, SW, PH, PW, DH, DW)  # (N, C, KH, KW, OH, OW)
     cols = cols.reshape(N, G, Cg * KH * KW, OH * OW)
     gyg = gy.reshape(N, G, OC // G, OH * OW)
-    gw = np.matmul(gyg, cols.transpose(0, 1, 3, 2))  # (N, G, OC/G, L) @ (N, G, L, K) -> (N, G, OC/G, K)
+    cols_t = cols.transpose(0, 1, 3, 2)  # (N, G, L, K)
+    gw = np.matmul(gyg, cols_t)  # (N, G, OC/G, L) @ (N, G, L, K) -> (N, G, OC/G, K)
     return gw.sum(axis=0).reshape(OC, Cg, KH, KW)
 
 

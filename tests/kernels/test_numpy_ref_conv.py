@@ -4,7 +4,6 @@ finite differences, and hand-computed cases."""
 import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
 from minicnn.kernels import numpy_ref as R
 
 
@@ -48,7 +47,10 @@ def test_im2col_matches_loops(case):
     H, W = x.shape[2:]
     KH, KW = w.shape[2:]
     np.testing.assert_allclose(
-        R.conv2d_forward(x, w, b, *geom), R.conv2d_forward_loop(x, w, b, *geom), rtol=1e-12, atol=1e-12
+        R.conv2d_forward(x, w, b, *geom),
+        R.conv2d_forward_loop(x, w, b, *geom),
+        rtol=1e-12,
+        atol=1e-12,
     )
     np.testing.assert_allclose(
         R.conv2d_backward_input(gy, w, H, W, *geom),

@@ -6,7 +6,6 @@ import math
 import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
 from minicnn.kernels import numpy_ref as R
 
 
@@ -98,7 +97,9 @@ def test_maxpool_finite_differences(case):
     _, idx = R.maxpool2d_forward(x, *geom, OH, OW)
     gx = R.maxpool2d_backward(gy, idx, H, W, *geom)
     # values are 0.1 apart, so a 1e-3 nudge never changes which element wins
-    numeric = central_difference(lambda v: np.vdot(R.maxpool2d_forward(v, *geom, OH, OW)[0], gy), x, 1e-3)
+    numeric = central_difference(
+        lambda v: np.vdot(R.maxpool2d_forward(v, *geom, OH, OW)[0], gy), x, 1e-3
+    )
     np.testing.assert_allclose(gx, numeric, rtol=1e-9, atol=1e-9)
 
 
@@ -112,6 +113,18 @@ def test_maxpool_padding_never_wins():
     np.testing.assert_array_equal(idx, idx_ref)
     # the corner window covers rows {-1, 0, 1} x cols {-1, 0, 1}: its max is x[:, :, :2, :2]'s
     np.testing.assert_array_equal(y[:, :, 0, 0], x[:, :, :2, :2].max(axis=(2, 3)))
+
+
+def test_maxpool_index_names_a_real_element_even_for_minus_infinity():
+    # Padding is -inf too; a window whose real elements are all -inf must still pick one of
+    # them, or the backward pass would send the gradient to a padding slot.
+    x = np.full((1, 1, 2, 2), -np.inf)
+    x[0, 0, 1, 1] = 1.0
+    y, idx = R.maxpool2d_forward(x, 2, 2, 1, 1, 1, 1, 1, 1, 3, 3)
+    np.testing.assert_array_equal(idx[0, 0], [[0, 0, 1], [0, 3, 3], [2, 3, 3]])
+    assert y[0, 0, 0, 0] == -np.inf and y[0, 0, 1, 1] == 1.0
+    gx = R.maxpool2d_backward(np.ones((1, 1, 3, 3)), idx, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1)
+    np.testing.assert_array_equal(gx[0, 0], [[3.0, 1.0], [1.0, 4.0]])
 
 
 def test_maxpool_window_past_padded_border():
@@ -266,8 +279,11 @@ def test_adaptive_maxpool_finite_differences(case):
     OH, OW = gy.shape[2:]
     H, W = x.shape[2:]
     y, idx = R.adaptive_maxpool2d_forward(x, OH, OW)
-    # the picked element is the window maximum, read back through idx
-    np.testing.assert_array_equal(np.take_along_axis(x.reshape(*x.shape[:2], -1), idx.reshape(*idx.shape[:2], -1), 2), y.reshape(*y.shape[:2], -1))
+    # idx points at the value the forward pass returned
+    picked = np.take_along_axis(x.reshape(*x.shape[:2], -1), idx.reshape(*idx.shape[:2], -1), 2)
+    np.testing.assert_array_equal(picked.reshape(y.shape), y)
     gx = R.adaptive_maxpool2d_backward(gy, idx, H, W)
-    numeric = central_difference(lambda v: np.vdot(R.adaptive_maxpool2d_forward(v, OH, OW)[0], gy), x, 1e-3)
+    numeric = central_difference(
+        lambda v: np.vdot(R.adaptive_maxpool2d_forward(v, OH, OW)[0], gy), x, 1e-3
+    )
     np.testing.assert_allclose(gx, numeric, rtol=1e-9, atol=1e-9)
