@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from minicnn import backend
 from minicnn.autograd import Function
-from minicnn.tensor import Tensor, _is_scalar
+from minicnn.tensor import Tensor, _is_scalar, float32
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
@@ -46,6 +48,13 @@ def _operands(op: str, a: Any, b: Any) -> tuple[Any, Any]:
     for name, v in (("input", a), ("other", b)):
         if not isinstance(v, Tensor) and not _is_scalar(v) and not isinstance(v, bool):
             raise TypeError(f"{op}: {name} must be a Tensor or a number, got {type(v).__name__}")
+    # A NumPy scalar (np.float64(2.0)) would promote a float32 array: use its Python value.
+    a, b = (v.item() if isinstance(v, np.generic) else v for v in (a, b))
+    # An integer tensor meeting a Python float becomes float32, the default dtype (as PyTorch).
+    if isinstance(a, Tensor) and a.dtype.kind != "f" and isinstance(b, float):
+        a = a.to(float32)
+    if isinstance(b, Tensor) and b.dtype.kind != "f" and isinstance(a, float):
+        b = b.to(float32)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if a.dtype.kind == "f" and b.dtype.kind != "f":
             b = b.to(a.dtype)
@@ -131,7 +140,8 @@ class Pow(Function):
         if self.needs_input_grad[0]:
             ga = unbroadcast(gy * b * a ** (b - 1), _shape(a))
         if self.needs_input_grad[1]:
-            gb = unbroadcast(gy * self.y * xp.log(a), _shape(b))
+            # a may be a Python number: take its log in gy's dtype, not NumPy's float64.
+            gb = unbroadcast(gy * self.y * xp.log(xp.asarray(a, dtype=gy.dtype)), _shape(b))
         return ga, gb
 
 

@@ -103,7 +103,27 @@ def _window(
     H, W = input.shape[2:]
     OH = out_size(op, "height", H, KH, SH, PH, DH, ceil_mode)
     OW = out_size(op, "width", W, KW, SW, PW, DW, ceil_mode)
+    _every_window_touches_input(op, "height", H, KH, SH, PH, DH, OH)
+    _every_window_touches_input(op, "width", W, KW, SW, PW, DW, OW)
     return (KH, KW, SH, SW, PH, PW, DH, DW), (OH, OW)
+
+
+def _every_window_touches_input(
+    op: str, axis: str, L: int, K: int, S: int, P: int, D: int, out: int
+) -> None:
+    """With dilation, a window that starts in the padding can jump over the whole input and
+    hold nothing but padding; its max would be -inf. Only windows starting left of the input
+    can do that (a later start is itself an input position), so check those."""
+    for o in range(out):
+        start = o * S - P
+        if start >= 0:
+            break
+        if not any(0 <= start + k * D < L for k in range(K)):
+            raise ValueError(
+                f"{op}: padding/dilation: window {o} along {axis} covers only padding (taps at "
+                f"{[start + k * D for k in range(K)]}, input positions 0..{L - 1}); reduce "
+                f"padding ({P}) or dilation ({D})"
+            )
 
 
 def max_pool2d(

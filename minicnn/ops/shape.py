@@ -156,7 +156,8 @@ def _axis(op: str, d: int, ndim: int, argname: str = "dim") -> int:
 def permute(input: Tensor, *dims: Any) -> Tensor:
     """Reorder the axes: ``dims`` is a permutation of ``range(ndim)``."""
     dims = _shape_args(dims)
-    if sorted(d % input.ndim if input.ndim else d for d in dims) != list(range(input.ndim)):
+    in_range = all(-input.ndim <= d < input.ndim for d in dims)
+    if not in_range or sorted(d % input.ndim for d in dims) != list(range(input.ndim)):
         raise ValueError(f"dims: expected a permutation of {tuple(range(input.ndim))}, got {dims}")
     return Permute.apply(input, tuple(d % input.ndim for d in dims))
 
@@ -210,6 +211,8 @@ def expand(input: Tensor, *shape: Any) -> Tensor:
     lead = len(shape) - input.ndim
     if lead < 0:
         raise ValueError(f"shape: expected at least {input.ndim} sizes, got {shape}")
+    if any(s == -1 for s in shape[:lead]):
+        raise ValueError(f"shape: -1 is not allowed for a new leading axis, got {shape}")
     full = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     for i, s in enumerate(input.shape):
         if s != 1 and s != full[i + lead]:
