@@ -111,13 +111,17 @@ def table(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]]) -> st
     """A plain-text table; ``columns`` are (key, header, format)."""
     cells = [[h for _, h, _ in columns]]
     for r in rows:
-        cells.append([
-            "-" if r.get(k) is None else (fmt.format(r[k]) if fmt else str(r[k]))
-            for k, _, fmt in columns
-        ])
+        cells.append(
+            [
+                "-" if r.get(k) is None else (fmt.format(r[k]) if fmt else str(r[k]))
+                for k, _, fmt in columns
+            ]
+        )
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
-    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
-             for row in cells]
+    lines = [
+        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        for row in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

@@ -33,15 +33,20 @@ class Case:
     call: Callable[[Any, dict[str, Any]], Any]
     grads: tuple[str, ...] = ("x",)
     flops: float = 0.0  # forward FLOPs (multiply-adds count 2)
-    ints: dict[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)  # name -> (high, shape)
+    ints: dict[str, tuple[int, tuple[int, ...]]] = field(
+        default_factory=dict
+    )  # name -> (high, shape)
 
 
 def conv_case(name: str, N: int, C: int, H: int, OC: int, K: int, S: int = 1, P: int = 0) -> Case:
     OH = (H + 2 * P - K) // S + 1
     return Case(
-        name, "conv2d", {"x": (N, C, H, H), "w": (OC, C, K, K), "b": (OC,)},
+        name,
+        "conv2d",
+        {"x": (N, C, H, H), "w": (OC, C, K, K), "b": (OC,)},
         lambda F, t: F.conv2d(t["x"], t["w"], t["b"], stride=S, padding=P),
-        grads=("x", "w", "b"), flops=2.0 * N * OC * OH * OH * C * K * K,
+        grads=("x", "w", "b"),
+        flops=2.0 * N * OC * OH * OH * C * K * K,
     )
 
 
@@ -52,7 +57,9 @@ def pool_case(name: str, kind: str, N: int, C: int, H: int, K: int, S: int) -> C
 
 def bn_case(name: str, N: int, C: int, H: int) -> Case:
     return Case(
-        name, "batch_norm", {"x": (N, C, H, H), "g": (C,), "b": (C,), "rm": (C,), "rv": (C,)},
+        name,
+        "batch_norm",
+        {"x": (N, C, H, H), "g": (C,), "b": (C,), "rm": (C,), "rv": (C,)},
         lambda F, t: F.batch_norm(t["x"], t["rm"], t["rv"], t["g"], t["b"], training=True),
         grads=("x", "g", "b"),
     )
@@ -64,13 +71,19 @@ def residual_case(name: str, N: int, C: int, H: int) -> Case:
             return F.residual_add(t["x"], t["s"], relu=True)
         return F.relu(t["x"] + t["s"])  # torch: the unfused equivalent
 
-    return Case(name, "residual_add", {"x": (N, C, H, H), "s": (N, C, H, H)}, call, grads=("x", "s"))
+    return Case(
+        name, "residual_add", {"x": (N, C, H, H), "s": (N, C, H, H)}, call, grads=("x", "s")
+    )
 
 
 def linear_case(name: str, N: int, I: int, O: int) -> Case:
     return Case(
-        name, "linear", {"x": (N, I), "w": (O, I), "b": (O,)},
-        lambda F, t: F.linear(t["x"], t["w"], t["b"]), grads=("x", "w", "b"), flops=2.0 * N * I * O,
+        name,
+        "linear",
+        {"x": (N, I), "w": (O, I), "b": (O,)},
+        lambda F, t: F.linear(t["x"], t["w"], t["b"]),
+        grads=("x", "w", "b"),
+        flops=2.0 * N * I * O,
     )
 
 
@@ -94,12 +107,23 @@ CASES: list[Case] = [
     bn_case("resnet20.bn64", 128, 64, 8),
     residual_case("resnet20.add16", 128, 16, 32),
     residual_case("resnet20.add64", 128, 64, 8),
-    Case("resnet20.gap", "adaptive_avg_pool2d", {"x": (128, 64, 8, 8)},
-         lambda F, t: F.adaptive_avg_pool2d(t["x"], 1)),
+    Case(
+        "resnet20.gap",
+        "adaptive_avg_pool2d",
+        {"x": (128, 64, 8, 8)},
+        lambda F, t: F.adaptive_avg_pool2d(t["x"], 1),
+    ),
     linear_case("resnet20.fc", 128, 64, 10),
-    Case("resnet20.dropout", "dropout", {"x": (128, 64, 8, 8)}, lambda F, t: F.dropout(t["x"], 0.5)),
-    Case("resnet20.loss", "cross_entropy", {"x": (128, 10)},
-         lambda F, t: F.cross_entropy(t["x"], t["y"]), ints={"y": (10, (128,))}),
+    Case(
+        "resnet20.dropout", "dropout", {"x": (128, 64, 8, 8)}, lambda F, t: F.dropout(t["x"], 0.5)
+    ),
+    Case(
+        "resnet20.loss",
+        "cross_entropy",
+        {"x": (128, 10)},
+        lambda F, t: F.cross_entropy(t["x"], t["y"]),
+        ints={"y": (10, (128,))},
+    ),
 ]
 
 
@@ -121,7 +145,9 @@ def minicnn_runner(case: Case, name: str) -> tuple[Callable, Callable]:
     t = {k: minicnn.tensor(v, backend=name, requires_grad=k in case.grads) for k, v in host.items()}
     with minicnn.no_grad():
         y = case.call(F, t)
-    gy = minicnn.tensor(np.random.default_rng(1).standard_normal(y.shape, dtype=np.float32), backend=name)
+    gy = minicnn.tensor(
+        np.random.default_rng(1).standard_normal(y.shape, dtype=np.float32), backend=name
+    )
 
     def forward() -> None:
         with minicnn.no_grad():
@@ -141,13 +167,12 @@ def torch_runner(case: Case, device: str) -> tuple[Callable, Callable]:
     import torch.nn.functional as TF
 
     host = _host_inputs(case)
-    t = {
-        k: torch.tensor(v, device=device, requires_grad=k in case.grads) for k, v in host.items()
-    }
+    t = {k: torch.tensor(v, device=device, requires_grad=k in case.grads) for k, v in host.items()}
     with torch.no_grad():
         y = case.call(TF, t)
-    gy = torch.tensor(np.random.default_rng(1).standard_normal(tuple(y.shape), dtype=np.float32),
-                      device=device)
+    gy = torch.tensor(
+        np.random.default_rng(1).standard_normal(tuple(y.shape), dtype=np.float32), device=device
+    )
 
     def forward() -> None:
         with torch.no_grad():
@@ -197,12 +222,16 @@ def run(backends: list[str], only: str | None, repeats: int, warmup: int) -> dic
         for name in backends:
             fwd, fb = minicnn_runner(case, name)
             g = "cupy" if name == "cupy" else None
-            measured.append((name, median_ms(fwd, repeats, warmup, g), median_ms(fb, repeats, warmup, g)))
+            measured.append(
+                (name, median_ms(fwd, repeats, warmup, g), median_ms(fb, repeats, warmup, g))
+            )
         for lib, ok, dev in (("torch-cpu", torch_cpu, "cpu"), ("torch-cuda", torch_gpu, "cuda")):
             if ok:
                 fwd, fb = torch_runner(case, dev)
                 g = "torch" if dev == "cuda" else None
-                measured.append((lib, median_ms(fwd, repeats, warmup, g), median_ms(fb, repeats, warmup, g)))
+                measured.append(
+                    (lib, median_ms(fwd, repeats, warmup, g), median_ms(fb, repeats, warmup, g))
+                )
                 ref[dev] = measured[-1][2]
         numpy_fb = next((fb for n, _, fb in measured if n == "numpy"), None)
         for name, f_ms, fb_ms in measured:
@@ -211,17 +240,32 @@ def run(backends: list[str], only: str | None, repeats: int, warmup: int) -> dic
             fb_flops = 3 * case.flops
             gflops = fb_flops / (fb_ms * 1e-3) / 1e9 if case.flops else None
             torch_ref = ref.get("cuda" if on_gpu else "cpu")
-            rows.append({
-                "case": case.name, "op": case.op, "backend": name,
-                "forward_ms": f_ms, "fwd_bwd_ms": fb_ms,
-                "gflops": gflops,
-                "pct_sgemm": 100 * gflops / rate if gflops and rate else None,
-                "vs_numpy": fb_ms / numpy_fb if numpy_fb else None,
-                "vs_torch": fb_ms / torch_ref if torch_ref and not name.startswith("torch") else None,
-            })
-        print(f"  {case.name}: " + ", ".join(f"{n} {fb:.2f} ms" for n, _, fb in measured), flush=True)
-    return {"machine": info, "sgemm_gflops": rates, "repeats": repeats, "warmup": warmup,
-            "minicnn": minicnn.__version__, "rows": rows}
+            rows.append(
+                {
+                    "case": case.name,
+                    "op": case.op,
+                    "backend": name,
+                    "forward_ms": f_ms,
+                    "fwd_bwd_ms": fb_ms,
+                    "gflops": gflops,
+                    "pct_sgemm": 100 * gflops / rate if gflops and rate else None,
+                    "vs_numpy": fb_ms / numpy_fb if numpy_fb else None,
+                    "vs_torch": fb_ms / torch_ref
+                    if torch_ref and not name.startswith("torch")
+                    else None,
+                }
+            )
+        print(
+            f"  {case.name}: " + ", ".join(f"{n} {fb:.2f} ms" for n, _, fb in measured), flush=True
+        )
+    return {
+        "machine": info,
+        "sgemm_gflops": rates,
+        "repeats": repeats,
+        "warmup": warmup,
+        "minicnn": minicnn.__version__,
+        "rows": rows,
+    }
 
 
 def os_threads() -> int:
@@ -231,9 +275,13 @@ def os_threads() -> int:
 
 
 COLUMNS = [
-    ("case", "case", ""), ("backend", "backend", ""), ("forward_ms", "fwd ms", "{:.3f}"),
-    ("fwd_bwd_ms", "fwd+bwd ms", "{:.3f}"), ("gflops", "GFLOP/s", "{:.1f}"),
-    ("pct_sgemm", "% sgemm", "{:.0f}"), ("vs_numpy", "x numpy", "{:.2f}"),
+    ("case", "case", ""),
+    ("backend", "backend", ""),
+    ("forward_ms", "fwd ms", "{:.3f}"),
+    ("fwd_bwd_ms", "fwd+bwd ms", "{:.3f}"),
+    ("gflops", "GFLOP/s", "{:.1f}"),
+    ("pct_sgemm", "% sgemm", "{:.0f}"),
+    ("vs_numpy", "x numpy", "{:.2f}"),
     ("vs_torch", "x torch", "{:.2f}"),
 ]
 
@@ -246,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default=None, help="run cases whose name contains this (or op name)")
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--out", default=None, help="JSON path (default benchmarks/results/ops-<tag>.json)")
+    p.add_argument(
+        "--out", default=None, help="JSON path (default benchmarks/results/ops-<tag>.json)"
+    )
     p.add_argument("--tag", default=None, help="file-name tag (default: cpu or the GPU kind)")
     args = p.parse_args(argv)
     backends = args.backends or minicnn.available_backends()
