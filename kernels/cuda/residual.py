@@ -1,0 +1,60 @@
+"""The residual join on the GPU: launchers for ``residual.cu``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .launch import (
+    THREADS,
+    check_float_array,
+    check_same_dtype,
+    ctype,
+    elementwise_grid,
+    import_cupy,
+    instantiations,
+    launch,
+)
+
+if TYPE_CHECKING:
+    import cupy
+
+FILE = "residual.cu"
+NAMES = tuple(
+    instantiations("residual_add_forward_kernel") + instantiations("residual_add_backward_kernel")
+)
+
+
+def _check_pair(a_name: str, a, b_name: str, b) -> None:
+    check_float_array(a_name, a)
+    check_float_array(b_name, b)
+    check_same_dtype(a_name, a, **{b_name: b})
+    if a.shape != b.shape:
+        raise ValueError(f"{b_name} must have the shape of {a_name} {a.shape}, got {b.shape}")
+
+
+def residual_add_forward(x: cupy.ndarray, shortcut: cupy.ndarray, relu: bool) -> cupy.ndarray:
+    """y = x + shortcut, then max(y, 0) if relu; all the same shape."""
+    cp = import_cupy()
+    _check_pair("x", x, "shortcut", shortcut)
+    x, shortcut = cp.ascontiguousarray(x), cp.ascontiguousarray(shortcut)
+    y = cp.empty_like(x)
+    if y.size > 0:
+        name = f"residual_add_forward_kernel<{ctype(x.dtype)}>"
+        args = (x, shortcut, y, np.int64(y.size), np.int32(bool(relu)))
+        launch(FILE, NAMES, name, elementwise_grid(y.size), (THREADS,), args)
+    return y
+
+
+def residual_add_backward(gy: cupy.ndarray, y: cupy.ndarray, relu: bool) -> cupy.ndarray:
+    """The gradient both inputs of the sum receive: gy, zeroed where y <= 0 if relu."""
+    cp = import_cupy()
+    _check_pair("gy", gy, "y", y)
+    gy, y = cp.ascontiguousarray(gy), cp.ascontiguousarray(y)
+    g = cp.empty_like(gy)
+    if g.size > 0:
+        name = f"residual_add_backward_kernel<{ctype(gy.dtype)}>"
+        args = (gy, y, g, np.int64(g.size), np.int32(bool(relu)))
+        launch(FILE, NAMES, name, elementwise_grid(g.size), (THREADS,), args)
+    return g
