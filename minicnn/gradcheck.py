@@ -152,6 +152,7 @@ def _compare(
     rtol: float,
 ) -> None:
     excess = np.abs(a - n) - (atol + rtol * np.abs(n))
+    excess[np.isnan(excess)] = np.inf  # a NaN on either side is a failure, never a pass
     if excess.size and excess.max() > 0:
         r, j = np.unravel_index(int(np.argmax(excess)), excess.shape)
         out_idx = np.unravel_index(r, out_shape) if out_shape else ()
@@ -180,7 +181,7 @@ def _check_fast(
         analytical = float((grads[k] * v).sum())  # (u^T J) v
         deriv = (_eval(fn, inputs, i, eps * v) - _eval(fn, inputs, i, -eps * v)) / (2 * eps)
         numerical = float((u.ravel() * deriv).sum())  # u^T (J v)
-        if abs(analytical - numerical) > atol + rtol * abs(numerical):
+        if not abs(analytical - numerical) <= atol + rtol * abs(numerical):  # NaN fails too
             worst = np.unravel_index(int(np.argmax(np.abs(grads[k] * v))), inputs[i].shape)
             raise GradcheckError(
                 f"gradcheck (fast mode) failed for inputs[{i}]: the projection u^T J v is "

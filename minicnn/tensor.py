@@ -294,9 +294,15 @@ def _to_array(data: Any, dtype: Any, name: str) -> Any:
         if target is not None:
             arr = arr.astype(target)
         return arr.copy() if arr is data else arr
-    host = np.asarray(data)
-    if host.dtype == object:
-        raise TypeError(f"data: expected numbers or nested sequences of numbers, got {data!r}")
+    try:
+        host = np.asarray(data)
+    except ValueError as e:  # ragged nesting, e.g. [[1, 2], [3]]
+        raise ValueError(f"data: expected a rectangular nested sequence of numbers ({e})") from None
+    if host.dtype.kind not in "biuf":
+        raise TypeError(
+            f"data: expected numbers or nested sequences of numbers, got {type(data).__name__} "
+            f"holding {host.dtype.name} values"
+        )
     if target is None:
         target = {"f": float32, "i": int64, "u": int64, "b": bool_}.get(host.dtype.kind, host.dtype)
     host = host.astype(target)

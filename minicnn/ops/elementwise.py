@@ -325,9 +325,14 @@ def mul(input: Any, other: Any) -> Tensor:
     return _binary(Mul, "mul", input, other)
 
 
+def _floating(x: Any) -> Any:
+    """Integer and bool tensors become float32 (the default dtype) where an op needs floats."""
+    return x.to(float32) if isinstance(x, Tensor) and x.dtype.kind != "f" else x
+
+
 def div(input: Any, other: Any) -> Tensor:
-    """``input / other`` with broadcasting."""
-    return _binary(Div, "div", input, other)
+    """``input / other`` with broadcasting (true division: integers give float32)."""
+    return _binary(Div, "div", _floating(input), _floating(other))
 
 
 def neg(input: Tensor) -> Tensor:
@@ -340,15 +345,15 @@ def pow(input: Any, exponent: Any) -> Tensor:
 
 
 def exp(input: Tensor) -> Tensor:
-    return Exp.apply(input)
+    return Exp.apply(_floating(input))
 
 
 def log(input: Tensor) -> Tensor:
-    return Log.apply(input)
+    return Log.apply(_floating(input))
 
 
 def sqrt(input: Tensor) -> Tensor:
-    return Sqrt.apply(input)
+    return Sqrt.apply(_floating(input))
 
 
 def abs(input: Tensor) -> Tensor:
@@ -364,11 +369,11 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def tanh(input: Tensor) -> Tensor:
-    return Tanh.apply(input)
+    return Tanh.apply(_floating(input))
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    return Sigmoid.apply(input)
+    return Sigmoid.apply(_floating(input))
 
 
 def clamp(input: Tensor, min: float | None = None, max: float | None = None) -> Tensor:

@@ -1,0 +1,181 @@
+"""Batch normalisation with Numba on x viewed as (N, C, L); `prange` runs over the channels.
+
+Training forward and backward need per-channel sums over the M = N*L values of a channel, so
+one prange iteration owns one channel: it makes its sums, then writes that channel's slice of
+y or gx (and its entries of mean, invstd, ggamma, gbeta). The sums are accumulated in float64
+whatever the input dtype. A strict (non-fastmath) scalar sum is one long dependency chain, so
+each pass instead adds the channel's N rows of length L element-wise into a float64 row buffer
+`acc` (L,), a loop LLVM vectorises, and sums that buffer once at the end. With L = 1 (inputs of
+shape (N, C)) the same code degenerates to a plain scalar sum over N.
+
+Evaluation needs no sums, so it runs prange over the N*C rows instead, for balance when C is
+small. Two passes over x for the statistics (mean first, then the centred squares) keep the
+variance accurate when |mean| >> std.
+
+Measured (float32, 2 threads, best of 45, ms; numpy_ref in brackets) on ResNet-20's first
+activation (128, 16, 1024): training forward 0.24 (2.17), evaluation 0.10 (1.14), backward
+0.39 (3.77). On (128, 120, 1) each channel is too little work to pay for the threads: 0.06
+against NumPy's 0.02.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True)
+def _channel_sum(a, c, acc):
+    """Sum over n and l of a[n, c, l] in float64, through the row buffer acc (L,)."""
+    N, L = a.shape[0], a.shape[2]
+    acc[:] = 0.0
+    for n in range(N):
+        row = a[n, c]
+        for l in range(L):
+            acc[l] += row[l]
+    return acc.sum()
+
+
+@njit(cache=True, parallel=True)
+def _train_kernel(x, gamma, beta, eps, y, mean, invstd):
+    """x (N, C, L) -> y (N, C, L), mean, invstd (C,), in place; biased variance."""
+    N, C, L = x.shape
+    M = N * L
+    for c in prange(C):
+        acc = np.empty(L, np.float64)
+        m = _channel_sum(x, c, acc) / M
+        acc[:] = 0.0
+        for n in range(N):
+            row = x[n, c]
+            for l in range(L):
+                d = row[l] - m
+                acc[l] += d * d
+        var = acc.sum() / M
+        inv = 1.0 / np.sqrt(var + eps)
+        scale = inv * gamma[c]
+        shift = beta[c]
+        for n in range(N):
+            row = x[n, c]
+            out = y[n, c]
+            for l in range(L):
+                out[l] = (row[l] - m) * scale + shift
+        mean[c] = m
+        invstd[c] = inv
+
+
+@njit(cache=True, parallel=True)
+def _eval_kernel(x, running_mean, running_var, gamma, beta, eps, y):
+    """x (N, C, L) -> y (N, C, L) with the running statistics, in place."""
+    N, C, L = x.shape
+    for nc in prange(N * C):
+        n, c = nc // C, nc % C
+        scale = gamma[c] / np.sqrt(np.float64(running_var[c]) + eps)
+        m = np.float64(running_mean[c])
+        shift = beta[c]
+        row = x[n, c]
+        out = y[n, c]
+        for l in range(L):
+            out[l] = (row[l] - m) * scale + shift
+
+
+@njit(cache=True, parallel=True)
+def _backward_kernel(gy, x, gamma, mean, invstd, gx, ggamma, gbeta):
+    """gy, x (N, C, L) -> gx (N, C, L), ggamma, gbeta (C,), in place.
+
+    gbeta = sum gy, ggamma = sum gy * xhat with xhat = (x - mean) * invstd, and
+    gx = gamma * invstd / M * (M * gy - gbeta - xhat * ggamma).
+    """
+    N, C, L = x.shape
+    M = N * L
+    for c in prange(C):
+        acc = np.empty(L, np.float64)
+        m = np.float64(mean[c])
+        inv = np.float64(invstd[c])
+        sum_gy = _channel_sum(gy, c, acc)
+        acc[:] = 0.0
+        for n in range(N):
+            grow = gy[n, c]
+            xrow = x[n, c]
+            for l in range(L):
+                acc[l] += grow[l] * ((xrow[l] - m) * inv)
+        sum_gy_xhat = acc.sum()
+        k = gamma[c] * inv / M
+        for n in range(N):
+            grow = gy[n, c]
+            xrow = x[n, c]
+            out = gx[n, c]
+            for l in range(L):
+                xhat = (xrow[l] - m) * inv
+                out[l] = k * (M * np.float64(grow[l]) - sum_gy - xhat * sum_gy_xhat)
+        ggamma[c] = sum_gy_xhat
+        gbeta[c] = sum_gy
+
+
+def _as_ncl(a: np.ndarray) -> np.ndarray:
+    """(N, C, ...) -> contiguous (N, C, L) view, L the product of the trailing sizes (1 if none)."""
+    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
+
+
+def batchnorm_forward_train(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training batch norm x (N, C, L), gamma, beta (C,) -> (y (N, C, L), mean, invstd (C,))."""
+    x3 = _as_ncl(x)
+    C = x3.shape[1]
+    y = np.empty(x3.shape, dtype=x.dtype)
+    mean = np.empty(C, dtype=x.dtype)
+    invstd = np.empty(C, dtype=x.dtype)
+    _train_kernel(
+        x3,
+        np.ascontiguousarray(gamma, dtype=x.dtype),
+        np.ascontiguousarray(beta, dtype=x.dtype),
+        float(eps),
+        y,
+        mean,
+        invstd,
+    )
+    return y.reshape(x.shape), mean, invstd
+
+
+def batchnorm_forward_eval(
+    x: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    eps: float,
+) -> np.ndarray:
+    """Inference batch norm x (N, C, L) with running statistics (C,) -> y (N, C, L)."""
+    x3 = _as_ncl(x)
+    y = np.empty(x3.shape, dtype=x.dtype)
+    _eval_kernel(
+        x3,
+        np.ascontiguousarray(running_mean, dtype=x.dtype),
+        np.ascontiguousarray(running_var, dtype=x.dtype),
+        np.ascontiguousarray(gamma, dtype=x.dtype),
+        np.ascontiguousarray(beta, dtype=x.dtype),
+        float(eps),
+        y,
+    )
+    return y.reshape(x.shape)
+
+
+def batchnorm_backward(
+    gy: np.ndarray, x: np.ndarray, gamma: np.ndarray, mean: np.ndarray, invstd: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training batch norm gradient gy, x (N, C, L) -> (gx (N, C, L), ggamma (C,), gbeta (C,))."""
+    gy3 = _as_ncl(gy)
+    C = gy3.shape[1]
+    dt = gy.dtype
+    gx = np.empty(gy3.shape, dtype=dt)
+    ggamma = np.empty(C, dtype=dt)
+    gbeta = np.empty(C, dtype=dt)
+    _backward_kernel(
+        gy3,
+        _as_ncl(np.asarray(x, dtype=dt)),
+        np.ascontiguousarray(gamma, dtype=dt),
+        np.ascontiguousarray(mean, dtype=dt),
+        np.ascontiguousarray(invstd, dtype=dt),
+        gx,
+        ggamma,
+        gbeta,
+    )
+    return gx.reshape(gy.shape), ggamma, gbeta

@@ -1,0 +1,286 @@
+"""Hypothesis strategies and small helpers for the CNN op tests (conv, pooling, norm, dropout,
+residual, linear).
+
+The strategies draw the geometry where sliding-window code breaks: strides larger than the
+kernel, padding near half the kernel, dilation, non-square kernels and inputs, groups, ceil
+mode. Each input is sized from the kernel's span plus a small random extra, and ``assume()``
+throws away the draws whose kernel does not fit the padded input. Sizes stay small so that a
+full-Jacobian gradcheck is cheap; :func:`fast_mode` says when it is not.
+
+Values for max pooling are distinct (a shuffled ``arange`` times 0.1), so no window has a tie
+and a finite-difference nudge of 1e-6 never changes which element wins.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+import minicnn
+
+# Above this many input elements (or output elements) a full Jacobian costs too many passes
+# (one backward per output, two forwards per input); the checks then use gradcheck's random
+# projections (fast_mode).
+FULL_JACOBIAN_LIMIT = 60
+
+
+def fast_mode(inputs: list[tuple[int, ...]], output: tuple[int, ...]) -> bool:
+    """True when the ``inputs`` shapes together, or the ``output`` shape, are too large for a
+    full Jacobian."""
+    n = sum(math.prod(s) for s in inputs)
+    return n > FULL_JACOBIAN_LIMIT or math.prod(output) > FULL_JACOBIAN_LIMIT
+
+
+def seeds() -> st.SearchStrategy[int]:
+    """A seed for the NumPy generator that makes an example's values."""
+    return st.integers(0, 2**32 - 1)
+
+
+def uniform(seed: int, shape: tuple[int, ...], low: float = -1.0, high: float = 1.0) -> np.ndarray:
+    """Float64 values uniform in [low, high)."""
+    return np.random.default_rng(seed).uniform(low, high, size=shape)
+
+
+def distinct(seed: int, shape: tuple[int, ...]) -> np.ndarray:
+    """A random permutation of ``arange(n) * 0.1``, centred on 0: no two values tie."""
+    n = math.prod(shape)
+    perm = np.random.default_rng(seed).permutation(n)
+    return ((perm - n / 2) * 0.1).reshape(shape)
+
+
+def as_tensor(a: np.ndarray, requires_grad: bool = False) -> minicnn.Tensor:
+    """A tensor on the current backend with ``a``'s dtype."""
+    return minicnn.tensor(a, dtype=a.dtype, requires_grad=requires_grad)
+
+
+def host(t: Any) -> np.ndarray:
+    """A NumPy copy of a Tensor (any backend)."""
+    return t.numpy() if isinstance(t, minicnn.Tensor) else np.asarray(t)
+
+
+def _maybe_pair(draw: Any, a: int, b: int) -> Any:
+    """``a`` as an int when both sides agree (sometimes), else the pair ``(a, b)``."""
+    return a if a == b and draw(st.booleans()) else (a, b)
+
+
+def pool_out_size(L: int, K: int, S: int, P: int, D: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output length: floor (or ceil) of (L + 2P - D(K-1) - 1) / S, plus 1;
+    in ceil mode a last window that would start inside the right padding is dropped."""
+    span = L + 2 * P - D * (K - 1) - 1
+    O = (-(-span // S) if ceil_mode else span // S) + 1
+    if ceil_mode and (O - 1) * S >= L + P:
+        O -= 1
+    return O
+
+
+def windows_touch_input(O: int, S: int, P: int, K: int, D: int, L: int) -> bool:
+    """True when every one of the O windows has at least one tap inside 0 .. L-1."""
+    return all(any(0 <= o * S - P + k * D < L for k in range(K)) for o in range(O))
+
+
+@dataclass(frozen=True)
+class ConvCase:
+    """One conv2d configuration, with the arguments exactly as conv2d receives them."""
+
+    N: int
+    C: int
+    H: int
+    W: int
+    OC: int
+    KH: int
+    KW: int
+    stride: Any
+    padding: Any
+    dilation: Any
+    groups: int
+    bias: bool
+
+    @property
+    def x_shape(self) -> tuple[int, int, int, int]:
+        return (self.N, self.C, self.H, self.W)
+
+    @property
+    def w_shape(self) -> tuple[int, int, int, int]:
+        return (self.OC, self.C // self.groups, self.KH, self.KW)
+
+    @property
+    def strides(self) -> tuple[int, int]:
+        s = self.stride
+        return (s, s) if isinstance(s, int) else tuple(s)
+
+    @property
+    def dilations(self) -> tuple[int, int]:
+        d = self.dilation
+        return (d, d) if isinstance(d, int) else tuple(d)
+
+    @property
+    def pads(self) -> tuple[int, int, int, int]:
+        """(top, bottom, left, right) zero padding, worked out here independently of conv2d."""
+        p = self.padding
+        if p == "valid":
+            return (0, 0, 0, 0)
+        if p == "same":  # total D(K-1) per axis; an odd extra row/column goes bottom/right
+            DH, DW = self.dilations
+            th, tw = DH * (self.KH - 1), DW * (self.KW - 1)
+            return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+        PH, PW = (p, p) if isinstance(p, int) else p
+        return (PH, PH, PW, PW)
+
+    @property
+    def out_hw(self) -> tuple[int, int]:
+        top, bottom, left, right = self.pads
+        (SH, SW), (DH, DW) = self.strides, self.dilations
+        OH = (self.H + top + bottom - DH * (self.KH - 1) - 1) // SH + 1
+        OW = (self.W + left + right - DW * (self.KW - 1) - 1) // SW + 1
+        return OH, OW
+
+    @property
+    def y_shape(self) -> tuple[int, int, int, int]:
+        return (self.N, self.OC, *self.out_hw)
+
+    def kwargs(self) -> dict[str, Any]:
+        return dict(
+            stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups
+        )
+
+
+@st.composite
+def conv_cases(draw: Any, max_elements: int = 60) -> ConvCase:
+    """Stride 1-3, padding 0-2 / a pair / "same" / "valid", dilation 1-3, kernel 1-5 (not
+    square), groups 1 / depthwise / another divisor, batch 1-3, with or without bias."""
+    kind = draw(st.sampled_from(["one", "depthwise", "divisor"]))
+    if kind == "one":
+        G, C, OC = 1, draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    elif kind == "depthwise":
+        C = draw(st.integers(2, 3))
+        G, OC = C, C * draw(st.integers(1, 2))  # channel multiplier 1 or 2
+    else:
+        G, C, OC = 2, 4, draw(st.sampled_from([2, 4]))  # 2 input channels per group
+    KH, KW = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    DH, DW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    padding_kind = draw(st.sampled_from(["int", "pair", "same", "valid"]))
+    if padding_kind == "same":
+        SH = SW = 1  # "same" is defined for stride 1 only
+        PH = PW = 0
+        padding: Any = "same"
+    else:
+        SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        if padding_kind == "valid":
+            PH = PW = 0
+            padding = "valid"
+        elif padding_kind == "int":
+            PH = PW = draw(st.integers(0, 2))
+            padding = PH
+        else:
+            PH, PW = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+            padding = (PH, PW)
+    span_h, span_w = DH * (KH - 1) + 1, DW * (KW - 1) + 1
+    if padding == "same":
+        H, W = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    else:
+        # one below the smallest size that fits, up to three above it
+        H = max(1, span_h - 2 * PH) + draw(st.integers(-1, 3))
+        W = max(1, span_w - 2 * PW) + draw(st.integers(-1, 3))
+        assume(H >= 1 and W >= 1)
+        assume(H + 2 * PH >= span_h and W + 2 * PW >= span_w)  # the kernel fits
+    N = draw(st.integers(1, max(1, min(3, max_elements // (C * H * W)))))
+    return ConvCase(
+        N=N,
+        C=C,
+        H=H,
+        W=W,
+        OC=OC,
+        KH=KH,
+        KW=KW,
+        stride=_maybe_pair(draw, SH, SW),
+        padding=padding,
+        dilation=_maybe_pair(draw, DH, DW),
+        groups=G,
+        bias=draw(st.booleans()),
+    )
+
+
+@dataclass(frozen=True)
+class PoolCase:
+    """One pooling configuration (dilation is 1 for average pooling)."""
+
+    N: int
+    C: int
+    H: int
+    W: int
+    KH: int
+    KW: int
+    SH: int
+    SW: int
+    PH: int
+    PW: int
+    DH: int
+    DW: int
+    ceil_mode: bool
+
+    @property
+    def x_shape(self) -> tuple[int, int, int, int]:
+        return (self.N, self.C, self.H, self.W)
+
+    @property
+    def out_hw(self) -> tuple[int, int]:
+        return (
+            pool_out_size(self.H, self.KH, self.SH, self.PH, self.DH, self.ceil_mode),
+            pool_out_size(self.W, self.KW, self.SW, self.PW, self.DW, self.ceil_mode),
+        )
+
+    @property
+    def y_shape(self) -> tuple[int, int, int, int]:
+        return (self.N, self.C, *self.out_hw)
+
+    def kwargs(self, dilation: bool = True) -> dict[str, Any]:
+        kw: dict[str, Any] = dict(
+            kernel_size=(self.KH, self.KW),
+            stride=(self.SH, self.SW),
+            padding=(self.PH, self.PW),
+            ceil_mode=self.ceil_mode,
+        )
+        if dilation:
+            kw["dilation"] = (self.DH, self.DW)
+        return kw
+
+
+@st.composite
+def pool_cases(draw: Any, max_dilation: int = 2, max_elements: int = 60) -> PoolCase:
+    """Kernel 1-4, stride 1-3, padding 0 .. kernel//2, dilation 1 .. max_dilation, ceil mode
+    on or off; every window keeps at least one tap on the input."""
+    KH, KW = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    PH, PW = draw(st.integers(0, KH // 2)), draw(st.integers(0, KW // 2))
+    DH, DW = draw(st.integers(1, max_dilation)), draw(st.integers(1, max_dilation))
+    span_h, span_w = DH * (KH - 1) + 1, DW * (KW - 1) + 1
+    H = max(1, span_h - 2 * PH) + draw(st.integers(-1, 3))
+    W = max(1, span_w - 2 * PW) + draw(st.integers(-1, 3))
+    assume(H >= 1 and W >= 1)
+    assume(H + 2 * PH >= span_h and W + 2 * PW >= span_w)  # the kernel fits
+    ceil_mode = draw(st.booleans())
+    OH = pool_out_size(H, KH, SH, PH, DH, ceil_mode)
+    OW = pool_out_size(W, KW, SW, PW, DW, ceil_mode)
+    # With dilation a window can fall wholly on padding (its max is -inf); leave those out.
+    assume(windows_touch_input(OH, SH, PH, KH, DH, H))
+    assume(windows_touch_input(OW, SW, PW, KW, DW, W))
+    C = draw(st.integers(1, 2))
+    N = draw(st.integers(1, max(1, min(2, max_elements // (C * H * W)))))
+    return PoolCase(N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, ceil_mode)
+
+
+@st.composite
+def adaptive_cases(draw: Any) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+    """An input shape (N, C, H, W) and an output size per axis smaller than, equal to or
+    larger than the input's (so windows overlap, tile exactly, or repeat elements)."""
+    H, W = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    OH = draw(st.sampled_from(sorted({max(1, H - 2), max(1, H - 1), H, H + 1, H + 3})))
+    OW = draw(st.sampled_from(sorted({max(1, W - 2), max(1, W - 1), W, W + 1, W + 3})))
+    C = draw(st.integers(1, 2))
+    N = draw(st.integers(1, max(1, min(2, 40 // (C * H * W)))))
+    return (N, C, H, W), (OH, OW)
