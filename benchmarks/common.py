@@ -131,3 +131,14 @@ def write_json(name: str, payload: dict[str, Any], out: str | None = None) -> Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     return path
+
+
+def torch_fp32(device: str) -> None:
+    """Full float32 arithmetic in PyTorch (no TF32 tensor-core shortcuts), so it computes what
+    minicnn computes; cuDNN may pick its fastest algorithm per shape (``benchmark``)."""
+    import torch
+
+    if device == "cuda":
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True

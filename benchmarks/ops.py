@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import machine_info, median_ms, sgemm_gflops, table, write_json
+from benchmarks.common import machine_info, median_ms, sgemm_gflops, table, torch_fp32, write_json
 
 
 @dataclass
@@ -166,6 +166,7 @@ def torch_runner(case: Case, device: str) -> tuple[Callable, Callable]:
     import torch
     import torch.nn.functional as TF
 
+    torch_fp32(device)
     host = _host_inputs(case)
     t = {k: torch.tensor(v, device=device, requires_grad=k in case.grads) for k, v in host.items()}
     with torch.no_grad():

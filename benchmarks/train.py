@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.common import machine_info, median_ms, table, write_json
+from benchmarks.common import machine_info, median_ms, table, torch_fp32, write_json
 
 MODELS = {"lenet5": (64, (1, 32, 32)), "resnet20": (128, (3, 32, 32))}
 
@@ -55,6 +55,7 @@ def torch_step(arch: str, device: str) -> Callable[[], None]:
 
     from benchmarks import torch_models
 
+    torch_fp32(device)
     batch, shape = MODELS[arch]
     rng = np.random.default_rng(0)
     torch.manual_seed(0)
