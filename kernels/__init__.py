@@ -32,7 +32,16 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     # average pooling with PyTorch's divisor rules (count_include_pad is 0 or 1).
     "avgpool2d_forward": ("x", "KH", "KW", "SH", "SW", "PH", "PW", "OH", "OW", "count_include_pad"),
     "avgpool2d_backward": (
-        "gy", "H", "W", "KH", "KW", "SH", "SW", "PH", "PW", "count_include_pad",
+        "gy",
+        "H",
+        "W",
+        "KH",
+        "KW",
+        "SH",
+        "SW",
+        "PH",
+        "PW",
+        "count_include_pad",
     ),
     # adaptive pooling: output cell i covers [floor(i*H/OH), ceil((i+1)*H/OH)).
     "adaptive_avgpool2d_forward": ("x", "OH", "OW"),
@@ -45,6 +54,19 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     "batchnorm_forward_eval": ("x", "running_mean", "running_var", "gamma", "beta", "eps"),
     # Backward of the training forward -> (gx, ggamma, gbeta).
     "batchnorm_backward": ("gy", "x", "gamma", "mean", "invstd"),
+    # Running statistics after one training batch of M values per channel -> (new_mean,
+    # new_var): (1 - momentum) * running + momentum * batch, with the batch variance recovered
+    # from invstd and made unbiased (times M / (M - 1)), as PyTorch. One fused pass, so the
+    # update costs one launch on a GPU instead of a dozen small ones.
+    "batchnorm_update_running": (
+        "running_mean",
+        "running_var",
+        "mean",
+        "invstd",
+        "momentum",
+        "eps",
+        "M",
+    ),
     # uint8 keep-mask of the given shape: element i (flat, C order) is kept iff
     # u(seed, i) >= p, u from the counter-based hash in numpy_ref/dropout.py; every backend
     # produces the same mask for the same seed.

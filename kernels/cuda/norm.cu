@@ -167,3 +167,22 @@ __global__ void batchnorm_backward_input_kernel(const T* __restrict__ gy, const 
         gx[i] = gamma[c] * invstd[c] / M * (M * gy[i] - gbeta[c] - xhat * ggamma[c]);
     }
 }
+
+// Running statistics after a training batch: one thread per channel c,
+//   new_mean[c] = (1 - momentum) * running_mean[c] + momentum * mean[c]
+//   new_var[c]  = (1 - momentum) * running_var[c] + momentum * (1 / invstd[c]^2 - eps) * M / (M - 1)
+template <typename T>
+__global__ void batchnorm_update_running_kernel(const T* __restrict__ running_mean,
+                                                const T* __restrict__ running_var,
+                                                const T* __restrict__ mean,
+                                                const T* __restrict__ invstd, T* __restrict__ new_mean,
+                                                T* __restrict__ new_var, int C, double momentum,
+                                                double eps, double M) {
+    const int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= C) return;
+    const double s = (double)invstd[c];
+    const double var = 1.0 / (s * s) - eps;
+    new_mean[c] = (T)((1.0 - momentum) * (double)running_mean[c] + momentum * (double)mean[c]);
+    new_var[c] = (T)((1.0 - momentum) * (double)running_var[c] + momentum * var * (M / (M - 1.0)));
+}
+

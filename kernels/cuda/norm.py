@@ -40,6 +40,7 @@ NAMES = tuple(
         "batchnorm_backward_partial_kernel",
         "batchnorm_backward_finalize_kernel",
         "batchnorm_backward_input_kernel",
+        "batchnorm_update_running_kernel",
     )
     for name in instantiations(kernel)
 )
@@ -176,3 +177,39 @@ def batchnorm_backward(
     args = (gy, x, gamma, mean, invstd, ggamma, gbeta, gx, *sizes)
     _launch_elementwise("batchnorm_backward_input_kernel", x.dtype, x.size, args)
     return gx, ggamma, gbeta
+
+
+def batchnorm_update_running(
+    running_mean: cupy.ndarray,
+    running_var: cupy.ndarray,
+    mean: cupy.ndarray,
+    invstd: cupy.ndarray,
+    momentum: float,
+    eps: float,
+    M: int,
+) -> tuple[cupy.ndarray, cupy.ndarray]:
+    """Running statistics (C,) after a training batch -> (new_mean, new_var), one launch."""
+    cp = import_cupy()
+    check_float_array("running_mean", running_mean, 1)
+    C = running_mean.shape[0]
+    _check_channel_vectors(running_mean, C, running_var=running_var, mean=mean, invstd=invstd)
+    args = [cp.ascontiguousarray(a) for a in (running_mean, running_var, mean, invstd)]
+    new_mean, new_var = cp.empty_like(running_mean), cp.empty_like(running_var)
+    name = f"batchnorm_update_running_kernel<{ctype(running_mean.dtype)}>"
+    launch(
+        FILE,
+        NAMES,
+        name,
+        ((C + THREADS - 1) // THREADS,),
+        (THREADS,),
+        (
+            *args,
+            new_mean,
+            new_var,
+            np.int32(C),
+            np.float64(momentum),
+            np.float64(eps),
+            np.float64(M),
+        ),
+    )
+    return new_mean, new_var

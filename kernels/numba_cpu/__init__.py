@@ -11,7 +11,12 @@ the first run in a fresh checkout pays for compilation.
 
 from .conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
 from .dropout import dropout_mask
-from .norm import batchnorm_backward, batchnorm_forward_eval, batchnorm_forward_train
+from .norm import (
+    batchnorm_backward,
+    batchnorm_forward_eval,
+    batchnorm_forward_train,
+    batchnorm_update_running,
+)
 from .pool import (
     adaptive_avgpool2d_backward,
     adaptive_avgpool2d_forward,
@@ -39,6 +44,7 @@ KERNELS = {
     "batchnorm_forward_train": batchnorm_forward_train,
     "batchnorm_forward_eval": batchnorm_forward_eval,
     "batchnorm_backward": batchnorm_backward,
+    "batchnorm_update_running": batchnorm_update_running,
     "dropout_mask": dropout_mask,
     "residual_add_forward": residual_add_forward,
     "residual_add_backward": residual_add_backward,

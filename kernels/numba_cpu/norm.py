@@ -179,3 +179,40 @@ def batchnorm_backward(
         gbeta,
     )
     return gx.reshape(gy.shape), ggamma, gbeta
+
+
+@njit(cache=True)
+def _update_running_kernel(
+    running_mean, running_var, mean, invstd, momentum, eps, M, out_mean, out_var
+):
+    for c in range(running_mean.shape[0]):
+        var = 1.0 / (invstd[c] * invstd[c]) - eps  # biased batch variance
+        out_mean[c] = (1 - momentum) * running_mean[c] + momentum * mean[c]
+        out_var[c] = (1 - momentum) * running_var[c] + momentum * var * (M / (M - 1))
+
+
+def batchnorm_update_running(
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    mean: np.ndarray,
+    invstd: np.ndarray,
+    momentum: float,
+    eps: float,
+    M: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Running statistics (C,) after a training batch -> (new_mean, new_var); a serial loop
+    over channels (C is at most a few hundred: threads would cost more than they save)."""
+    out_mean = np.empty_like(running_mean)
+    out_var = np.empty_like(running_var)
+    _update_running_kernel(
+        running_mean,
+        running_var,
+        mean.astype(running_mean.dtype),
+        invstd.astype(running_mean.dtype),
+        float(momentum),
+        float(eps),
+        float(M),
+        out_mean,
+        out_var,
+    )
+    return out_mean, out_var

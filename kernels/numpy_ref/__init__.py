@@ -14,7 +14,12 @@ from .conv import (
     conv2d_forward_loop,
 )
 from .dropout import dropout_mask
-from .norm import batchnorm_backward, batchnorm_forward_eval, batchnorm_forward_train
+from .norm import (
+    batchnorm_backward,
+    batchnorm_forward_eval,
+    batchnorm_forward_train,
+    batchnorm_update_running,
+)
 from .pool import (
     adaptive_avgpool2d_backward,
     adaptive_avgpool2d_forward,
@@ -42,6 +47,7 @@ KERNELS = {
     "batchnorm_forward_train": batchnorm_forward_train,
     "batchnorm_forward_eval": batchnorm_forward_eval,
     "batchnorm_backward": batchnorm_backward,
+    "batchnorm_update_running": batchnorm_update_running,
     "dropout_mask": dropout_mask,
     "residual_add_forward": residual_add_forward,
     "residual_add_backward": residual_add_backward,

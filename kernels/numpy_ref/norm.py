@@ -65,3 +65,24 @@ def batchnorm_backward(
         M * gy - _per_channel(gbeta) - xhat * _per_channel(ggamma)
     )
     return gx, ggamma, gbeta
+
+
+def batchnorm_update_running(
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    mean: np.ndarray,
+    invstd: np.ndarray,
+    momentum: float,
+    eps: float,
+    M: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Running statistics (C,) after a training batch -> (new_mean (C,), new_var (C,)).
+
+    The batch's biased variance is 1 / invstd**2 - eps; the running variance tracks the
+    unbiased one, var * M / (M - 1). Both move by an exponential average with ``momentum``.
+    """
+    var = 1.0 / (invstd * invstd) - eps  # (C,) biased batch variance
+    unbiased = var * (M / (M - 1))
+    new_mean = (1 - momentum) * running_mean + momentum * mean
+    new_var = (1 - momentum) * running_var + momentum * unbiased
+    return new_mean.astype(running_mean.dtype), new_var.astype(running_var.dtype)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from minicnn import backend
-from minicnn.autograd import Function, no_grad
+from minicnn.autograd import Function
 from minicnn.ops._args import check_tensor
 from minicnn.tensor import Tensor
 
@@ -118,16 +118,16 @@ def batch_norm(
         fn = BatchNormTrain()
         y = fn(x, gamma, beta, float(eps))
         if running_mean is not None:
-            with no_grad():
-                var = 1.0 / (fn.mean * 0 + fn.invstd) ** 2 - eps  # biased batch variance (C,)
-                unbiased = var * (M / (M - 1))
-                dt = running_mean.dtype
-                running_mean.data = (
-                    (1 - momentum) * running_mean.data + momentum * fn.mean
-                ).astype(dt)
-                running_var.data = ((1 - momentum) * running_var.data + momentum * unbiased).astype(
-                    dt
-                )
+            update = backend.kernel("batchnorm_update_running", input.backend)
+            running_mean.data, running_var.data = update(
+                running_mean.data,
+                running_var.data,
+                fn.mean,
+                fn.invstd,
+                float(momentum),
+                float(eps),
+                M,
+            )
     else:
         if running_mean is None:
             raise ValueError(

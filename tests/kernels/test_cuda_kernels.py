@@ -367,6 +367,11 @@ def test_batchnorm_matches_numpy_ref(N, C, L, offset, eps, dtype, seed):
     got = GPU["batchnorm_backward"](*on_gpu(gy, x, gamma, mean, invstd))
     for name, g, r in zip(("gx", "ggamma", "gbeta"), got, want):
         assert_close(g, r, dtype, name)
+    args = (mean, running_var, mean * dtype(0.5), invstd, 0.1, eps, N * L + 1)
+    want = REF["batchnorm_update_running"](*args)
+    got = GPU["batchnorm_update_running"](*on_gpu(*args))
+    for name, g, r in zip(("new_mean", "new_var"), got, want):
+        assert_close(g, r, dtype, name)
 
 
 @pytest.mark.gpu

@@ -1,0 +1,65 @@
+"""Every backend exports every kernel of the contract, with the contract's parameter names.
+
+The CUDA launchers import without CuPy, so their signatures are checked on every machine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import numpy as np
+import pytest
+from minicnn.kernels import KERNEL_NAMES, KERNEL_SIGNATURES
+
+BACKEND_MODULES = ["numpy_ref", "numba_cpu", "cuda"]
+
+
+def _parameters(fn) -> tuple[str, ...]:
+    fn = getattr(fn, "py_func", fn)  # a Numba dispatcher wraps the Python function
+    return tuple(inspect.signature(fn).parameters)
+
+
+@pytest.mark.parametrize("module", BACKEND_MODULES)
+def test_backend_exports_every_kernel_with_the_contract_signature(module):
+    kernels = importlib.import_module(f"minicnn.kernels.{module}").KERNELS
+    assert tuple(kernels) == KERNEL_NAMES or set(kernels) == set(KERNEL_NAMES)
+    for name in KERNEL_NAMES:
+        assert _parameters(kernels[name]) == KERNEL_SIGNATURES[name], name
+
+
+def test_kernels_never_import_minicnn():
+    """Imports go one way: kernels may import each other (minicnn.kernels...), never the rest."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(importlib.import_module("minicnn.kernels").__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*(from|import) minicnn(?!\.kernels)", text, re.M), path
+
+
+def test_batchnorm_update_running_matches_the_formula():
+    from minicnn.kernels import numpy_ref
+
+    rng = np.random.default_rng(0)
+    rm, rv, mean = rng.standard_normal(5), rng.random(5) + 0.5, rng.standard_normal(5)
+    var = rng.random(5) + 0.1
+    invstd = 1 / np.sqrt(var + 1e-5)
+    new_mean, new_var = numpy_ref.batchnorm_update_running(rm, rv, mean, invstd, 0.1, 1e-5, 8)
+    np.testing.assert_allclose(new_mean, 0.9 * rm + 0.1 * mean, rtol=1e-14)
+    np.testing.assert_allclose(new_var, 0.9 * rv + 0.1 * var * 8 / 7, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batchnorm_update_running_numba_matches_reference(dtype):
+    from minicnn.kernels import numba_cpu, numpy_ref
+
+    rng = np.random.default_rng(1)
+    args = [rng.random(7).astype(dtype) + 0.5 for _ in range(4)]
+    ref = numpy_ref.batchnorm_update_running(*args, 0.3, 1e-5, 50)
+    out = numba_cpu.batchnorm_update_running(*args, 0.3, 1e-5, 50)
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    for a, b in zip(out, ref):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=rtol)
