@@ -73,6 +73,31 @@ class WeightedNLL(Function):
         return g_logp - p * g_logp.sum(axis=1, keepdims=True), None, None
 
 
+class CrossEntropy(Function):
+    """The common case of cross-entropy: logits x (M, C), valid class indices t (M,), no class
+    weights or smoothing. loss_i = -log softmax(x_i)[t_i]; gx_i = (softmax(x_i) - onehot(t_i))
+    * gy_i (divided by M for the mean). The general case is :class:`WeightedNLL`."""
+
+    def forward(self, x: Any, t: Any, reduction: str) -> Any:
+        xp = backend.xp()
+        self.logp, self.t, self.reduction = _log_softmax(x, 1), t, reduction
+        self.rows = xp.arange(x.shape[0])
+        losses = -self.logp[self.rows, t]  # (M,)
+        return (
+            losses
+            if reduction == "none"
+            else losses.sum() / (losses.dtype.type(x.shape[0]) if reduction == "mean" else 1)
+        )
+
+    def backward(self, gy: Any) -> tuple[Any, None, None]:
+        g = backend.xp().exp(self.logp)  # softmax (M, C)
+        g[self.rows, self.t] -= 1
+        if self.reduction == "none":
+            return g * gy[:, None], None, None
+        scale = gy / g.dtype.type(g.shape[0]) if self.reduction == "mean" else gy
+        return g * scale, None, None
+
+
 class MSE(Function):
     """loss = mean or sum of (a - b)**2. ga = 2 (a - b) gy * scale, gb = -ga."""
 
@@ -197,11 +222,24 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
     x, t, C, out_shape = _class_targets("cross_entropy", input, target)
-    A, scale = _coefficients(
-        "cross_entropy", x, t, C, weight, ignore_index, label_smoothing, reduction
-    )
-    loss = WeightedNLL.apply(x, A, scale, reduction, True)
+    if weight is None and label_smoothing == 0.0 and _plain_targets(x, t, C, ignore_index):
+        loss = CrossEntropy.apply(x, t, reduction)
+    else:
+        A, scale = _coefficients(
+            "cross_entropy", x, t, C, weight, ignore_index, label_smoothing, reduction
+        )
+        loss = WeightedNLL.apply(x, A, scale, reduction, True)
     return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def _plain_targets(x: Tensor, t: Any, C: int, ignore_index: int) -> bool:
+    """True when every target is a valid class and none can equal ``ignore_index``: then the
+    plain :class:`CrossEntropy` applies. One host transfer (of min and max) decides it."""
+    if 0 <= ignore_index < C or t.size == 0:
+        return False
+    xp = backend.xp(x.backend)
+    lo, hi = (int(v) for v in backend.to_host(xp.stack((t.min(), t.max()))))
+    return 0 <= lo and hi < C
 
 
 def nll_loss(
