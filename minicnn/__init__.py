@@ -75,6 +75,9 @@ from minicnn.tensor import (
 
 __version__ = "0.1.0"
 
+# Subpackages, as torch.nn and torch.optim are reachable after "import torch".
+from minicnn import data, models, nn, optim  # noqa: E402
+
 __all__ = [
     "BACKENDS",
     "Function",
@@ -91,6 +94,7 @@ __all__ = [
     "cat",
     "clamp",
     "cross_entropy",
+    "data",
     "div",
     "enable_grad",
     "exp",
@@ -114,13 +118,16 @@ __all__ = [
     "mean",
     "min",
     "mse_loss",
+    "models",
     "mul",
     "neg",
+    "nn",
     "nll_loss",
     "no_grad",
     "ones",
     "ones_like",
     "ops",
+    "optim",
     "pad",
     "permute",
     "pow",

@@ -1,0 +1,404 @@
+"""Learning-rate schedulers: set each parameter group's ``lr`` as a function of the epoch.
+
+Usage, as in PyTorch::
+
+    scheduler = StepLR(optimizer, step_size=30, gamma=0.1)   # sets the lr for epoch 0
+    for epoch in range(100):
+        train_one_epoch(model, optimizer)                      # optimizer.step() per batch
+        scheduler.step()                                       # move on to epoch + 1
+
+Constructing a scheduler records each group's starting lr as ``group["initial_lr"]`` (the
+scheduler's ``base_lrs``) and sets the lr for step 0; every ``step()`` then advances
+``last_epoch`` by one and writes the new lr into the optimizer. :class:`OneCycleLR` is stepped
+once per *batch* instead.
+
+Each scheduler here computes its lr in closed form, ``lr = f(base_lr, last_epoch)``, which is
+the formula you find in papers. PyTorch computes most of them recursively from the current lr
+instead; the values are the same when one scheduler drives an optimizer, but two schedulers
+stepping the same optimizer do not multiply their factors as they would in PyTorch. To run
+phases one after another (warm-up, then cosine), use :class:`SequentialLR`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from minicnn.optim.optimizer import Optimizer
+
+
+class LRScheduler:
+    """Base class: subclasses define ``get_lr()``, the lr of each group at ``last_epoch``."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer: expected an Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = -1
+        self._last_lr: list[float] = []
+        self.step()  # epoch 0
+
+    def get_lr(self) -> list[float]:
+        """The lr of each parameter group at epoch ``last_epoch``."""
+        raise NotImplementedError(f"{type(self).__name__} does not define get_lr()")
+
+    def step(self) -> None:
+        """Advance one epoch (one batch for OneCycleLR) and write the new lrs."""
+        self.last_epoch += 1
+        self._apply(self.get_lr())
+
+    def _apply(self, lrs: list[float]) -> None:
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The lrs the last ``step()`` (or the constructor) set, one per parameter group."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer (which has its own ``state_dict``)."""
+        return {k: _copy(v) for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` saved (the optimizer's lrs come from its own)."""
+        self.__dict__.update({k: _copy(v) for k, v in state_dict.items()})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
+
+
+class StepLR(LRScheduler):
+    """Multiply the lr by ``gamma`` every ``step_size`` epochs.
+
+    ``lr = base_lr * gamma ** (epoch // step_size)``
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        _check_int("step_size", step_size, 1)
+        _check_real("gamma", gamma, 0)
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the lr by ``gamma`` at each epoch listed in ``milestones``.
+
+    ``lr = base_lr * gamma ** (number of milestones <= epoch)``
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1) -> None:
+        milestones = list(milestones)
+        for m in milestones:
+            _check_int("milestones", m, 0)
+        _check_real("gamma", gamma, 0)
+        self.milestones = sorted(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        passed = bisect.bisect_right(self.milestones, self.last_epoch)
+        return [base * self.gamma**passed for base in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Follow half a cosine from the base lr down to ``eta_min`` over ``T_max`` epochs.
+
+    ``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``
+
+    (Past ``T_max`` the cosine climbs back up, as in PyTorch.)
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0) -> None:
+        _check_int("T_max", T_max, 1)
+        _check_real("eta_min", eta_min, 0)
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        cos_factor = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * cos_factor for base in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """Scale the lr by a factor that moves linearly from ``start_factor`` to ``end_factor``
+    over ``total_iters`` epochs, then stays there (a linear warm-up with the defaults).
+
+    ``lr = base_lr * (start_factor + (end_factor - start_factor) * min(epoch, total_iters)
+    / total_iters)``
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+    ) -> None:
+        if not (_is_real(start_factor) and 0 < start_factor <= 1):
+            raise ValueError(f"start_factor: expected a number in (0, 1], got {start_factor!r}")
+        if not (_is_real(end_factor) and 0 <= end_factor <= 1):
+            raise ValueError(f"end_factor: expected a number in [0, 1], got {end_factor!r}")
+        _check_int("total_iters", total_iters, 1)
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        progress = min(self.last_epoch, self.total_iters) / self.total_iters
+        factor = self.start_factor + (self.end_factor - self.start_factor) * progress
+        return [base * factor for base in self.base_lrs]
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers`` one after another, switching at the epochs in ``milestones``.
+
+    Scheduler ``i`` drives epochs ``milestones[i-1] <= epoch < milestones[i]`` and sees its own
+    epoch count restart at 0 when it takes over. Warm-up then cosine::
+
+        warmup = LinearLR(opt, start_factor=0.1, total_iters=5)
+        cosine = CosineAnnealingLR(opt, T_max=95)
+        scheduler = SequentialLR(opt, [warmup, cosine], milestones=[5])
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, schedulers: Sequence[LRScheduler], milestones: Sequence[int]
+    ) -> None:
+        schedulers, milestones = list(schedulers), list(milestones)
+        if not schedulers:
+            raise ValueError("schedulers: expected at least one scheduler, got none")
+        for i, s in enumerate(schedulers):
+            if not isinstance(s, LRScheduler):
+                raise TypeError(
+                    f"schedulers: expected LRSchedulers, got {type(s).__name__} at index {i}"
+                )
+            if s.optimizer is not optimizer:
+                raise ValueError(
+                    f"schedulers: every scheduler must drive the given optimizer; the one at "
+                    f"index {i} ({type(s).__name__}) drives another"
+                )
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(
+                f"milestones: expected {len(schedulers) - 1} milestone(s) (one fewer than the "
+                f"schedulers), got {len(milestones)}"
+            )
+        for m in milestones:
+            _check_int("milestones", m, 1)
+        if any(a >= b for a, b in zip(milestones, milestones[1:])):
+            raise ValueError(f"milestones: expected increasing epochs, got {milestones}")
+        self._schedulers = schedulers
+        self._milestones = milestones
+        # Each sub-scheduler set an lr when it was built; the first one's epoch 0 wins.
+        super().__init__(optimizer)
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        i = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[i]
+        # The active scheduler counts epochs from the milestone where it took over.
+        scheduler.last_epoch = self.last_epoch - (self._milestones[i - 1] if i > 0 else 0)
+        scheduler._apply(scheduler.get_lr())
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {
+            k: _copy(v) for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")
+        }
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        saved = state.pop("_schedulers")
+        if len(saved) != len(self._schedulers):
+            raise ValueError(
+                f"state_dict: expected {len(self._schedulers)} scheduler(s) (this "
+                f"SequentialLR's), received {len(saved)}"
+            )
+        super().load_state_dict(state)
+        for s, sd in zip(self._schedulers, saved):
+            s.load_state_dict(sd)
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin): lr rises from ``max_lr / div_factor`` to ``max_lr``
+    over the first ``pct_start`` of training, then falls to ``initial_lr / final_div_factor``.
+    Stepped once per batch, ``total_steps`` times in all.
+
+    Phases (``t`` counts steps from 0, ``T = total_steps``; each phase anneals from its start
+    value to its end value by ``anneal_strategy``, cosine or linear)::
+
+        two phases:   t in [0, pct_start*T - 1]:       initial_lr -> max_lr
+                      t in [.., T - 1]:                max_lr -> min_lr
+        three_phase:  t in [0, pct_start*T - 1]:       initial_lr -> max_lr
+                      t in [.., 2*pct_start*T - 2]:    max_lr -> initial_lr
+                      t in [.., T - 1]:                initial_lr -> min_lr
+
+    with ``initial_lr = max_lr / div_factor`` and ``min_lr = initial_lr / final_div_factor``.
+    cos anneal: ``end + (start - end) * (1 + cos(pi * pct)) / 2``; linear:
+    ``start + (end - start) * pct``, where ``pct`` is the fraction of the phase done.
+
+    With ``cycle_momentum`` (as PyTorch) the momentum moves the opposite way, from
+    ``max_momentum`` down to ``base_momentum`` while the lr rises and back while it falls; it
+    is SGD's ``momentum`` or Adam's ``beta1``. Note that this turns momentum on for an SGD
+    built with ``momentum=0``; pass ``cycle_momentum=False`` to leave it alone.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | Sequence[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.85,
+        max_momentum: float | Sequence[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer: expected an Optimizer, got {type(optimizer).__name__}")
+        if total_steps is not None:
+            _check_int("total_steps", total_steps, 1)
+        elif epochs is not None and steps_per_epoch is not None:
+            _check_int("epochs", epochs, 1)
+            _check_int("steps_per_epoch", steps_per_epoch, 1)
+            total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError(
+                "total_steps: expected total_steps, or both epochs and steps_per_epoch, got "
+                f"total_steps=None, epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}"
+            )
+        if not (_is_real(pct_start) and 0 <= pct_start <= 1):
+            raise ValueError(f"pct_start: expected a number in [0, 1], got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(
+                f"anneal_strategy: expected 'cos' or 'linear', got {anneal_strategy!r}"
+            )
+        _check_real("div_factor", div_factor, 0, low_inclusive=False)
+        _check_real("final_div_factor", final_div_factor, 0, low_inclusive=False)
+        self.total_steps = total_steps
+        self.anneal_strategy = anneal_strategy
+        self.cycle_momentum = cycle_momentum
+
+        groups = optimizer.param_groups
+        max_lrs = _per_group("max_lr", max_lr, len(groups))
+        for group, peak in zip(groups, max_lrs):
+            # One-cycle owns the whole curve, so it overrides any earlier initial_lr.
+            group["initial_lr"] = peak / div_factor
+            group["max_lr"] = peak
+            group["min_lr"] = group["initial_lr"] / final_div_factor
+
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(
+                    "cycle_momentum: the optimizer has neither 'momentum' nor 'betas'; "
+                    "pass cycle_momentum=False"
+                )
+            self._use_beta1 = "betas" in optimizer.defaults
+            base_ms = _per_group("base_momentum", base_momentum, len(groups))
+            max_ms = _per_group("max_momentum", max_momentum, len(groups))
+            for group, low, high in zip(groups, base_ms, max_ms):
+                group["base_momentum"], group["max_momentum"] = low, high
+                self._set_momentum(group, high)
+
+        p = float(pct_start * total_steps)
+        if three_phase:
+            self._phases = [
+                dict(end_step=p - 1, lr=("initial_lr", "max_lr"), m=("max", "base")),
+                dict(end_step=2 * p - 2, lr=("max_lr", "initial_lr"), m=("base", "max")),
+                dict(end_step=total_steps - 1, lr=("initial_lr", "min_lr"), m=("max", "max")),
+            ]
+        else:
+            self._phases = [
+                dict(end_step=p - 1, lr=("initial_lr", "max_lr"), m=("max", "base")),
+                dict(end_step=total_steps - 1, lr=("max_lr", "min_lr"), m=("base", "max")),
+            ]
+        super().__init__(optimizer)
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) * (1 + math.cos(math.pi * pct)) / 2
+        return start + (end - start) * pct
+
+    def _set_momentum(self, group: dict[str, Any], momentum: float) -> None:
+        if self._use_beta1:
+            group["betas"] = (momentum, *group["betas"][1:])
+        else:
+            group["momentum"] = momentum
+
+    def get_lr(self) -> list[float]:
+        t = self.last_epoch
+        if t > self.total_steps:
+            raise ValueError(
+                f"step: called {t} times, more than total_steps={self.total_steps}; "
+                "one-cycle is stepped once per batch for exactly total_steps batches"
+            )
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start_step = 0.0
+            for i, phase in enumerate(self._phases):
+                end_step = phase["end_step"]
+                if t <= end_step or i == len(self._phases) - 1:
+                    pct = (t - start_step) / (end_step - start_step)
+                    lr_from, lr_to = phase["lr"]
+                    lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
+                    if self.cycle_momentum:
+                        m_from, m_to = phase["m"]
+                        momentum = self._anneal(
+                            group[m_from + "_momentum"], group[m_to + "_momentum"], pct
+                        )
+                        self._set_momentum(group, momentum)
+                    break
+                start_step = end_step
+        return lrs
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _check_int(name: str, value: Any, low: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
+
+
+def _check_real(name: str, value: Any, low: float, low_inclusive: bool = True) -> None:
+    if not _is_real(value) or not (value >= low if low_inclusive else value > low):
+        bound = f">= {low}" if low_inclusive else f"> {low}"
+        raise ValueError(f"{name}: expected a number {bound}, got {value!r}")
+
+
+def _per_group(name: str, value: Any, n: int) -> list[float]:
+    """One value per parameter group: a number is repeated, a sequence must have ``n``."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(
+                f"{name}: expected one value per parameter group ({n}), got {len(value)}"
+            )
+        return list(value)
+    return [value] * n
+
+
+def _copy(value: Any) -> Any:
+    """A copy of the plain containers a scheduler keeps (lists, dicts, tuples of numbers)."""
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
