@@ -71,6 +71,24 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     # u(seed, i) >= p, u from the counter-based hash in numpy_ref/dropout.py; every backend
     # produces the same mask for the same seed.
     "dropout_mask": ("shape", "p", "seed"),
+    # One SGD step, fused: one pass over the parameter instead of up to nine array operations.
+    # The trailing underscore marks the only kernels that write into their arguments (as
+    # PyTorch's in-place methods): p and buf (the momentum buffer; None when momentum == 0)
+    # are updated in place, grad is read. With d = -grad if maximize else grad:
+    #   g = d + weight_decay * p;  buf = g if first else momentum * buf + (1 - dampening) * g
+    #   g = g + momentum * buf if nesterov else buf   (when momentum != 0);   p -= lr * g
+    "sgd_update_": (
+        "p",
+        "grad",
+        "buf",
+        "lr",
+        "momentum",
+        "dampening",
+        "weight_decay",
+        "nesterov",
+        "maximize",
+        "first",
+    ),
     # y = x + shortcut, then max(y, 0) if relu; backward returns the gradient both inputs get.
     "residual_add_forward": ("x", "shortcut", "relu"),
     "residual_add_backward": ("gy", "y", "relu"),

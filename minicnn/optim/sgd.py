@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from minicnn import backend
 from minicnn.optim.optimizer import Optimizer, check_number
 from minicnn.tensor import Tensor
 
@@ -59,16 +60,24 @@ class SGD(Optimizer):
             )
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict) -> None:
-        momentum, dampening = group["momentum"], group["dampening"]
-        g = -grad if group["maximize"] else grad
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p.data  # a new array: .grad is never modified
-        if momentum != 0:
+        # The whole update is one fused kernel (kernels/*/optim.py), written out in the
+        # docstring above; it changes p.data and the momentum buffer in place.
+        buf = None
+        first = False
+        if group["momentum"] != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
-            else:
-                buf *= momentum
-                buf += (1 - dampening) * g
-            g = g + momentum * buf if group["nesterov"] else buf
-        p.data -= group["lr"] * g  # in place: the Parameter keeps its array
+                buf = state["momentum_buffer"] = backend.xp(p.backend).empty_like(p.data)
+                first = True
+        backend.kernel("sgd_update_", p.backend)(
+            p.data,
+            grad,
+            buf,
+            group["lr"],
+            group["momentum"],
+            group["dampening"],
+            group["weight_decay"],
+            group["nesterov"],
+            group["maximize"],
+            first,
+        )

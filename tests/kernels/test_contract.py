@@ -63,3 +63,44 @@ def test_batchnorm_update_running_numba_matches_reference(dtype):
     for a, b in zip(out, ref):
         assert a.dtype == dtype
         np.testing.assert_allclose(a, b, rtol=rtol)
+
+
+def _gpu_reason() -> str | None:
+    import minicnn
+
+    return minicnn.unavailable_reason("cupy")
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["numba_cpu", pytest.param("cuda", marks=pytest.mark.gpu)],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("momentum", "dampening", "weight_decay", "nesterov", "maximize"),
+    [(0.0, 0.0, 0.0, False, False), (0.9, 0.0, 5e-4, True, False), (0.5, 0.3, 0.1, False, True)],
+)
+def test_sgd_update_matches_reference(
+    module, dtype, momentum, dampening, weight_decay, nesterov, maximize
+):
+    if module == "cuda" and _gpu_reason():
+        pytest.skip(f"CUDA kernels need a GPU: {_gpu_reason()}")
+    ref = importlib.import_module("minicnn.kernels.numpy_ref").KERNELS["sgd_update_"]
+    fast = importlib.import_module(f"minicnn.kernels.{module}").KERNELS["sgd_update_"]
+    to_dev, to_host = (lambda a: a), (lambda a: a)
+    if module == "cuda":
+        import cupy
+
+        to_dev, to_host = cupy.asarray, cupy.asnumpy
+    rng = np.random.default_rng(0)
+    p = rng.standard_normal((3, 4, 5)).astype(dtype)
+    buf = np.zeros_like(p)
+    p_fast, buf_fast = to_dev(p.copy()), to_dev(buf.copy())
+    for step in range(3):
+        g = rng.standard_normal(p.shape).astype(dtype)
+        args = (0.1, momentum, dampening, weight_decay, nesterov, maximize, step == 0)
+        ref(p, g, buf if momentum else None, *args)
+        fast(p_fast, to_dev(g), buf_fast if momentum else None, *args)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(to_host(p_fast), p, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(to_host(buf_fast), buf, rtol=rtol, atol=rtol)
