@@ -84,6 +84,12 @@ def _cases(rng: np.random.Generator, dtype) -> list[tuple[str, tuple, str]]:
         ("residual_add_forward", (randn(2, 3, 4), randn(2, 3, 4), 1), "relu"),
         ("residual_add_forward", (randn(2, 3, 4), randn(2, 3, 4), 0), ""),
         ("residual_add_backward", (randn(2, 3, 4), randn(2, 3, 4), 1), "relu"),
+        ("batchnorm_update_running", (mean, invstd, mean * 0.5, invstd, 0.1, 1e-5, 40), ""),
+        (
+            "sgd_update_",
+            (randn(3, 4), randn(3, 4), randn(3, 4), 0.1, 0.9, 0.0, 5e-4, True, False, False),
+            "nesterov, weight decay",
+        ),
     ]
 
 
@@ -134,6 +140,14 @@ def _errors(got, want, dtype) -> tuple[bool, float, float]:
     return passed, max_abs, max_rel
 
 
+def _returning_updated(update):
+    def run(p, grad, buf, *args):
+        update(p, grad, buf, *args)
+        return p, buf
+
+    return run
+
+
 def main() -> int:
     import cupy
     from minicnn.kernels import cuda
@@ -142,6 +156,9 @@ def main() -> int:
     for name, fn in cuda.DIRECT_KERNELS.items():
         gpu[f"{name}_direct"] = fn
     reference = _numpy_ref()
+    # sgd_update_ works in place: compare the updated parameter and buffer.
+    for table in (gpu, reference):
+        table["sgd_update_"] = _returning_updated(table["sgd_update_"])
     device = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)["name"].decode()
     print(f"minicnn CUDA self-check on {device}, CuPy {cupy.__version__}")
     failures = 0

@@ -365,7 +365,12 @@ def test_batchnorm_matches_numpy_ref(N, C, L, offset, eps, dtype, seed):
     gy = randn(rng, x.shape, dtype)
     want = REF["batchnorm_backward"](gy, x, gamma, mean, invstd)
     got = GPU["batchnorm_backward"](*on_gpu(gy, x, gamma, mean, invstd))
-    for name, g, r in zip(("gx", "ggamma", "gbeta"), got, want):
+    # gx is a difference of terms of size |gy * gamma * invstd|; with few values per channel
+    # it can cancel to far less than that, so its tolerance is scaled to the terms.
+    terms = float(np.abs(gy).max() * np.abs(gamma * invstd).max())
+    err = np.abs(cupy.asnumpy(got[0]).astype(np.float64) - want[0])
+    assert err.max() <= RTOL[dtype] * terms, (err.max(), terms)
+    for name, g, r in zip(("ggamma", "gbeta"), got[1:], want[1:]):
         assert_close(g, r, dtype, name)
     args = (mean, running_var, mean * dtype(0.5), invstd, 0.1, eps, N * L + 1)
     want = REF["batchnorm_update_running"](*args)
