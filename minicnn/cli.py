@@ -188,6 +188,7 @@ def _train(args: argparse.Namespace) -> int:
         f"training {args.model} on {recipe['dataset']} ({len(train_set):,} images) with "
         f"backend {name!r}, seed {args.seed}; writing to {args.out}"
     )
+    loss_fn = getattr(models, f"{args.model}_loss", minicnn.cross_entropy)  # googlenet_loss
     try:
         history = fit(
             model,
@@ -195,6 +196,7 @@ def _train(args: argparse.Namespace) -> int:
             optimizer,
             recipe["epochs"],
             test_loader=test_loader,
+            loss_fn=loss_fn,
             scheduler=scheduler,
             scheduler_per_batch=per_batch,
             out=args.out,

@@ -210,7 +210,9 @@ def fit(
 ) -> History:
     """Train ``model`` for ``epochs`` epochs; see the module docstring for what is written.
 
-    ``scheduler.step()`` runs after every epoch, or after every batch with
+    ``loss_fn(model_output, targets)`` is the training loss (cross-entropy by default; a model
+    with auxiliary heads brings its own, e.g. ``googlenet_loss``); evaluation always reports the
+    cross-entropy of the logits. ``scheduler.step()`` runs after every epoch, or after every batch with
     ``scheduler_per_batch`` (OneCycleLR). ``stop_after_batches`` simulates an interruption after
     that many batches of this call (used to test that resuming is exact).
     """
@@ -262,8 +264,9 @@ def fit(
         try:
             for x, y in bar:
                 optimizer.zero_grad()
-                logits = model(x)
-                loss = loss_fn(logits, y)
+                out = model(x)
+                loss = loss_fn(out, y)
+                logits = getattr(out, "logits", out)  # models with auxiliary heads (GoogLeNet)
                 value = float(loss.item())
                 if not math.isfinite(value):
                     last = _describe_checkpoint(out_dir)
@@ -311,7 +314,7 @@ def fit(
             "images_per_s": totals.seen / max(totals.seconds, 1e-9),
         }
         if test_loader is not None:
-            result = evaluate(model, test_loader, loss_fn=loss_fn)
+            result = evaluate(model, test_loader)
             record["test_loss"], record["test_accuracy"] = result["loss"], result["accuracy"]
         history.epochs.append(record)
         totals = _EpochTotals()

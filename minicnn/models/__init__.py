@@ -1,5 +1,14 @@
 """Model zoo: LeNet-5 and the CIFAR-style ResNets (and their plain twins)."""
 
+from minicnn.models.alexnet import AlexNet, alexnet
+from minicnn.models.googlenet import (
+    GoogLeNet,
+    GoogLeNetOutputs,
+    MiniGoogLeNet,
+    googlenet,
+    googlenet_loss,
+    mini_googlenet,
+)
 from minicnn.models.lenet import LeNet5, lenet5
 from minicnn.models.resnet import (
     BasicBlock,
@@ -12,6 +21,8 @@ from minicnn.models.resnet import (
     resnet56,
     resnet110,
 )
+from minicnn.models.resnet_imagenet import ResNet, resnet18, resnet34
+from minicnn.models.vgg import VGG, VGGCifar, vgg11, vgg13, vgg16, vgg19, vgg_cifar
 
 MODELS = {
     "lenet5": lenet5,
@@ -22,6 +33,16 @@ MODELS = {
     "resnet110": resnet110,
     "plain20": plain20,
     "plain56": plain56,
+    "alexnet": alexnet,
+    "vgg11": vgg11,
+    "vgg13": vgg13,
+    "vgg16": vgg16,
+    "vgg19": vgg19,
+    "vgg_cifar": vgg_cifar,
+    "googlenet": googlenet,
+    "mini_googlenet": mini_googlenet,
+    "resnet18": resnet18,
+    "resnet34": resnet34,
 }
 
 
@@ -46,4 +67,22 @@ __all__ = [
     "resnet44",
     "resnet56",
     "resnet110",
+    "AlexNet",
+    "GoogLeNet",
+    "GoogLeNetOutputs",
+    "MiniGoogLeNet",
+    "ResNet",
+    "VGG",
+    "VGGCifar",
+    "alexnet",
+    "googlenet",
+    "googlenet_loss",
+    "mini_googlenet",
+    "resnet18",
+    "resnet34",
+    "vgg11",
+    "vgg13",
+    "vgg16",
+    "vgg19",
+    "vgg_cifar",
 ]
