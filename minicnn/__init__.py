@@ -5,7 +5,14 @@ backward), ``autograd`` (Function, no_grad), ``ops/`` (each op's forward and bac
 ``gradcheck`` (the proof), then ``nn/`` and ``kernels/``.
 """
 
-from minicnn import ops
+import os as _os
+
+# OpenBLAS worker threads (behind NumPy's matmul, used by Linear) spin for a long while after
+# each call and take the cores from the numba backend's parallel kernels; a short timeout lets
+# them sleep. It only acts if set before NumPy loads OpenBLAS; an explicit setting wins.
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+from minicnn import ops  # noqa: E402
 from minicnn.autograd import Function, enable_grad, is_grad_enabled, no_grad
 from minicnn.backend import (
     BACKENDS,

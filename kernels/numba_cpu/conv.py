@@ -1,224 +1,71 @@
-"""2-D convolution with Numba: im2col into a per-thread buffer and a hand-written GEMM.
+"""2-D convolution with Numba: every direction is a matrix product over views of packed input.
 
-Work split. Samples and groups form independent work items, cut into one contiguous chunk per
-thread; `prange` runs over the chunks. Each chunk allocates its buffers once and reuses them,
-so they stay in that core's cache (<= 0.6 MB for ResNet-20, where a whole-batch column matrix
-would be 75 MB). An item owns its output slab (y[n, g], gx[n, g], or its chunk's partial sum
-of gw), so no two threads write the same slot and nothing needs atomics.
+With K = C/G*KH*KW, each direction of a convolution is a matrix product whose rows are the
+input windows the outputs read; no im2col matrix (KH*KW copies of the input) is ever written.
+A work item is S consecutive samples of one group (S > 1 only for small images, to give the
+products long rows); the items are cut into one contiguous chunk per thread and `prange` runs
+over the chunks. Each chunk allocates its buffers once and reuses them, so they stay in that
+core's cache, and owns its output slab (y[n0:n1, g], a phase of gx[n0:n1, g], or its own
+partial sum of gw), so nothing needs atomics. The product loops are in gemm.py (which also
+says why they take the shapes they do), the copies in pack.py.
 
-What one item computes, with K = C/G*KH*KW and P = OH*OW:
-- forward (S samples n of group g): cols (K, S*P) = im2col of the zero-padded x[n, g], side
-  by side; out (OC/G, S*P) = b + w[g] @ cols, copied to y[n, g]. S > 1 only when P < 256, so
-  that small images (8x8) still give the GEMM long rows.
-- backward input, stride 1 with >= 8 channels per group: a forward convolution of gy with the
-  flipped kernel (see conv2d_backward_input). Otherwise, per sample: gcols (K, P) =
-  w[g]^T @ gy[n, g], and gx[n, g] gathers it back row by row (`_col2im_gather`).
-- backward weight (sample n of group g): rows (P, K) = the window of each output, copied from
-  a channels-last padded x[n, g] where one kernel row's taps are one contiguous run; then
-  partial[chunk, g] += gy[n, g] (OC/G, P) @ rows. The wrapper sums the per-chunk partials.
+Two ways to present the windows:
+- windows (`_windows_kernel`): each output position's receptive field as one contiguous run
+  of K values, channels last (`_pack_windows` copies the input KH times); the product is the
+  dot form, out[m, p] = w[m] . window p (`_dot_windows`), 135-220 GFLOP/s on one core.
+- planes (`_forward_planes_kernel`, `_backward_input_kernel`, `_backward_weight_kernel`): the
+  input copied once into zero-padded phase planes (plane (c, a, b) holds the padded pixels
+  (a + i*SH, b + j*SW)) with the rows of the S samples interleaved (`_pack_planes`). Output
+  (oh, s, ow) is grid position q = (oh*S + s)*Wq + ow, and the value tap (kh, kw) of channel c
+  reads there sits at buf[plane, off + q] with
 
-GEMM. `_gemm_acc` (C += A @ B) takes 4 rows of C and 4 values of k at a time: for each column
-p it loads B[k:k+4, p] and does c = c + a0*b0 + a1*b1 + a2*b2 + a3*b3 for four rows, so each
-load and store of C carries four multiply-adds. That expression adds in the same order as one k
-at a time, so no fastmath is needed; the loop over p is unit-stride with independent
-iterations, which LLVM vectorises (a dot-product loop would be a reduction, which it may not
-reorder without fastmath). Hence every GEMM here keeps its long contiguous axis innermost: cols
-for the forward pass, rows for the weight gradient.
+      plane = (c*SH + (kh*DH) % SH)*SW + (kw*DW) % SW,   off = (kh*DH)//SH * S*Wq + (kw*DW)//SW,
 
-Copies use 1-D slices and plain `range` indices (`dst[i] = src[i]`): Numba then knows no index
-is negative and emits vector loads and stores, 2-5x faster than indexing with a computed
-offset (measured on the 16x16 transpose and the row copies).
+  so im2col row k = (c, kh, kw) is the slice buf[plane[k], off[k]:], read in place. The grid
+  has Wq - OW wasted columns per row (their reads wrap into the next row and are dropped):
+  6% at 32x32, 12% at 16x16, 25% at 8x8 for 3x3 kernels.
 
-Why not NumPy's BLAS. OpenBLAS is faster on one big GEMM in isolation (~150 GFLOP/s float32
-on a 2-core AMD EPYC virtual machine, against 70-160 for `_gemm_acc` on one core), but its threads
-spin after each call, as do Numba's OpenMP threads after a parallel region, and on 2 cores the
-two pools take each other's cores: alternating a Numba im2col with np.matmul added 4-8 ms to
-each call, and a whole-batch im2col + matmul variant took 33 ms for the first ResNet-20
-layer's forward pass, against 3.7 ms here.
+The directions:
+- forward: windows when K >= 32, at least 4 output channels per group and unit column
+  dilation; otherwise (LeNet-5's first layer, ResNet-20's stem: K = 25, 27) planes with the
+  axpy-form product `_gemm_rows`, whose cost does not depend on K.
+- backward input: input row h = a + i*SH receives tap kh from output row oh = (h + PH -
+  kh*DH)/SH when that division is exact, that is from row i + (a + PH - kh*DH)//SH of gy. So
+  each of the SH*SW phases of gx is a stride-1 correlation of gy with its own subset of taps
+  (at stride 1: one phase, every tap, the kernel flipped), and together they do exactly the
+  forward's multiply-adds: windows phases (one channels-last copy of gy shared by all of
+  them), or planes phases when a phase's K or the channel count is small, as above.
+- backward weight: gw[o, k] = sum over q of gq[o, q] * buf[plane[k], off[k] + q], gq being
+  gy on the same grid with zeros in the wasted columns, so they add nothing: the dot form on
+  planes (`_dot_rows`), whose sums run over every grid position of an item; the wrapper adds up
+  the per-chunk partials.
 
-Measured on that machine (float32, 2 threads, best of 45 runs, ms), forward / backward input /
-backward weight, with numpy_ref (im2col + np.matmul) in brackets:
+Measured on a 2-core AMD EPYC (Zen 5) virtual machine, float32, 2 threads, median ms, forward
+/ backward input / backward weight (benchmarks/README.md has the full tables and PyTorch's;
+benchmarks/conv_variants the algorithms this replaced, v3 being the previous one):
 
     ResNet-20, batch 128, 3x3, pad 1
-      16->16 32x32 s1   3.7 / 3.7 / 5.2   (19.1 / 25.6 / 16.4)
-      16->32 32x32 s2   3.0 / 3.5 / 2.5   ( 5.5 /  7.6 /  5.7)
-      32->32 16x16 s1   3.6 / 3.7 / 2.8   (11.3 / 15.4 / 11.3)
-      32->64 16x16 s2   2.3 / 3.8 / 1.4   ( 3.4 /  4.8 /  3.8)
-      64->64  8x8  s1   3.5 / 3.4 / 2.3   ( 6.4 /  9.8 / 10.6)
+      16->16 32x32 s1   2.9 / 2.9 / 1.8     16->32 32x32 s2   1.6 / 2.5 / 1.3
+      32->32 16x16 s1   2.0 / 2.0 / 1.7     32->64 16x16 s2   1.2 / 1.7 / 1.2
+      64->64  8x8  s1   1.8 / 1.8 / 1.9     3->16  32x32 s1   0.8 / 1.0 / 0.5
     LeNet-5, batch 64, 5x5, no pad
-      1->6   32x32      0.18 / 0.51 / 0.77 (0.57 / 0.85 / 0.73)
-      6->16  14x14      0.31 / 0.67 / 0.33 (0.75 / 1.34 / 0.80)
+      1->6   32x32      0.12 / 0.22 / 0.12  6->16  14x14      0.23 / 0.29 / 0.15
 """
 
 import numpy as np
 from numba import get_num_threads, njit, prange
 
+from .gemm import _dot_rows, _dot_windows, _gemm_rows
+from .pack import _channels_last, _pack_planes, _pack_windows, _transpose, _unpack
+
+# The dot form pays when its sums are long enough (K >= 32 terms: below, the horizontal sums
+# cost more than they save) and there are at least 4 rows of A to share each window's loads.
+_DOT_MIN_K, _DOT_MIN_M = 32, 4
+
 
 def _out_size(L: int, K: int, S: int, P: int, D: int) -> int:
     """Output length along one axis: (L + 2P - D(K-1) - 1) // S + 1."""
     return (L + 2 * P - D * (K - 1) - 1) // S + 1
-
-
-@njit(cache=True)
-def _valid_range(O, off, S, L):
-    """Outputs o in [lo, hi) whose tap position o*S + off lies inside 0 .. L-1."""
-    lo = min(O, max(0, -(off // S)))  # ceil(-off / S)
-    hi = max(lo, min(O, -((off - L) // S)))  # ceil((L - off) / S)
-    return lo, hi
-
-
-@njit(cache=True)
-def _pad_into(xg, PH, PW, xpad):
-    """Copy xg (Cg, H, W) into the interior of xpad (Cg, H + 2PH, W + 2PW); the zero border,
-    set once by the caller, is left alone."""
-    Cg, H, W = xg.shape
-    for cg in range(Cg):
-        for h in range(H):
-            dst = xpad[cg, PH + h, PW : PW + W]
-            src = xg[cg, h]
-            for w in range(W):
-                dst[w] = src[w]
-
-
-@njit(cache=True)
-def _im2col(xpad, KH, KW, SH, SW, DH, DW, OH, OW, cols, off):
-    """Columns of a zero-padded group xpad (Cg, Hp, Wp) -> cols[:, off : off + OH*OW].
-
-    Row (cg, kh, kw) of cols holds, for every output position (oh, ow), the value that tap
-    reads: xpad[cg, oh*SH + kh*DH, ow*SW + kw*DW]. The padding makes every read in bounds.
-    """
-    Cg = xpad.shape[0]
-    for cg in range(Cg):
-        for kh in range(KH):
-            for kw in range(KW):
-                row = cols[(cg * KH + kh) * KW + kw]
-                for oh in range(OH):
-                    src = xpad[cg, oh * SH + kh * DH, kw * DW :]  # the tap's input row
-                    dst = row[off + oh * OW : off + (oh + 1) * OW]
-                    if SW == 1:  # unit stride on both sides: LLVM vectorises the copy
-                        for ow in range(OW):
-                            dst[ow] = src[ow]
-                    else:
-                        for ow in range(OW):
-                            dst[ow] = src[ow * SW]
-
-
-@njit(cache=True)
-def _transpose(a, out):
-    """out (P, K) = a (K, P)^T, through 16 x 16 tiles so both sides stay in cache."""
-    K, P = a.shape
-    for k0 in range(0, K, 16):
-        k1 = min(K, k0 + 16)
-        for p0 in range(0, P, 16):
-            p1 = min(P, p0 + 16)
-            tile = a[k0:k1, p0:p1]
-            for j in range(p1 - p0):
-                src = tile[:, j]
-                dst = out[p0 + j, k0:k1]
-                for k in range(k1 - k0):
-                    dst[k] = src[k]
-
-
-@njit(cache=True)
-def _im2row(xt, KH, KW, SH, SW, DH, DW, OH, OW, rows):
-    """Windows of a zero-padded channels-last group xt (Hp, Wp, Cg) -> rows (OH*OW, K).
-
-    Row p = (oh, ow) lists the window of that output with columns ordered (kh, kw, cg). With
-    channels last, the KW taps of one kernel row are KW*Cg consecutive values when DW = 1.
-    """
-    Hp, Wp, Cg = xt.shape
-    flat = xt.reshape(Hp, Wp * Cg)  # row ih: every column's channels, one after another
-    for oh in range(OH):
-        for ow in range(OW):
-            dst = rows[oh * OW + ow]  # (KH*KW*Cg,)
-            for kh in range(KH):
-                src = flat[oh * SH + kh * DH]
-                runs, run = (1, KW * Cg) if DW == 1 else (KW, Cg)
-                for r in range(runs):
-                    s = src[(ow * SW + r * DW) * Cg :]
-                    d = dst[kh * KW * Cg + r * run :]
-                    for i in range(run):
-                        d[i] = s[i]
-
-
-@njit(cache=True)
-def _col2im_gather(gcols, SH, SW, PH, PW, DH, DW, KH, KW, OH, OW, gxg):
-    """Adjoint of _im2col without padding: gcols (Cg*KH*KW, OH*OW) -> gxg (Cg, H, W).
-
-    Input row h is zeroed, then gathers every column row (cg, kh, kw) at the output row oh
-    with oh*SH - PH + kh*DH == h; within one such row the outputs hit distinct input columns.
-    """
-    Cg, H, W = gxg.shape
-    for cg in range(Cg):
-        for h in range(H):
-            dst = gxg[cg, h]  # (W,)
-            dst[:] = 0
-            for kh in range(KH):
-                th = h + PH - kh * DH
-                if th < 0 or th % SH != 0 or th // SH >= OH:
-                    continue
-                oh = th // SH
-                for kw in range(KW):
-                    src = gcols[(cg * KH + kh) * KW + kw, oh * OW : (oh + 1) * OW]
-                    off_w = kw * DW - PW
-                    lo, hi = _valid_range(OW, off_w, SW, W)
-                    d = dst[lo * SW + off_w : (hi - 1) * SW + off_w + 1 : SW]
-                    s = src[lo:hi]
-                    for i in range(hi - lo):
-                        d[i] += s[i]
-
-
-@njit(cache=True)
-def _gemm_acc(A, B, C, P):
-    """C[:, :P] += A (M, K) @ B[:, :P], four rows of C and four k at a time (see above)."""
-    M, K = A.shape
-    m = 0
-    while m < M:
-        if m + 4 <= M:  # a block of four rows
-            c0, c1, c2, c3 = C[m], C[m + 1], C[m + 2], C[m + 3]
-            k = 0
-            while k + 4 <= K:
-                b0, b1, b2, b3 = B[k], B[k + 1], B[k + 2], B[k + 3]
-                a00, a01, a02, a03 = A[m, k], A[m, k + 1], A[m, k + 2], A[m, k + 3]
-                a10, a11, a12, a13 = A[m + 1, k], A[m + 1, k + 1], A[m + 1, k + 2], A[m + 1, k + 3]
-                a20, a21, a22, a23 = A[m + 2, k], A[m + 2, k + 1], A[m + 2, k + 2], A[m + 2, k + 3]
-                a30, a31, a32, a33 = A[m + 3, k], A[m + 3, k + 1], A[m + 3, k + 2], A[m + 3, k + 3]
-                for p in range(P):
-                    x0, x1, x2, x3 = b0[p], b1[p], b2[p], b3[p]
-                    c0[p] = c0[p] + a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
-                    c1[p] = c1[p] + a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
-                    c2[p] = c2[p] + a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3
-                    c3[p] = c3[p] + a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3
-                k += 4
-            for kk in range(k, K):
-                b0 = B[kk]
-                a00, a10, a20, a30 = A[m, kk], A[m + 1, kk], A[m + 2, kk], A[m + 3, kk]
-                for p in range(P):
-                    c0[p] += a00 * b0[p]
-                    c1[p] += a10 * b0[p]
-                    c2[p] += a20 * b0[p]
-                    c3[p] += a30 * b0[p]
-            m += 4
-        else:  # a leftover row, still four k at a time
-            c0 = C[m]
-            k = 0
-            while k + 4 <= K:
-                b0, b1, b2, b3 = B[k], B[k + 1], B[k + 2], B[k + 3]
-                a00, a01, a02, a03 = A[m, k], A[m, k + 1], A[m, k + 2], A[m, k + 3]
-                for p in range(P):
-                    c0[p] = c0[p] + a00 * b0[p] + a01 * b1[p] + a02 * b2[p] + a03 * b3[p]
-                k += 4
-            for kk in range(k, K):
-                b0 = B[kk]
-                a00 = A[m, kk]
-                for p in range(P):
-                    c0[p] += a00 * b0[p]
-            m += 1
-
-
-def _chunks(items: int) -> int:
-    """Number of chunks: one per Numba thread, but no more than there are items."""
-    return max(1, min(items, get_num_threads()))
 
 
 @njit(cache=True)
@@ -228,72 +75,197 @@ def _chunk(t, T, items):
 
 
 @njit(cache=True, parallel=True)
-def _forward_kernel(x, w, b, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, S, T, y):
-    """x (N, G, Cg, H, W), w (G, OCg, K), b (G, OCg) -> y (N, G, OCg, OH*OW), in place;
-    an item is S consecutive samples of one group."""
-    N, G, Cg, H, W = x.shape
-    OCg, K = w.shape[1], w.shape[2]
+def _windows_kernel(x, last, w, b, SH, SW, PT, PL, DH, OH, OW, Wp, KH, h0, w0, SHo, SWo, S, T, y):
+    """x (N, G, C, H, W), or (N, G, H, W, C) if `last` (channels last), w (G, M, K) with
+    columns ordered (kw, kh, c), b (G, M) -> y[n, g, m, h0 + oh*SHo, w0 + ow*SWo] for
+    oh < OH, ow < OW; y (N, G, M, Hy, Wy)."""
+    N, G = x.shape[0], x.shape[1]
+    H, W, C = (x.shape[2], x.shape[3], x.shape[4]) if last else (x.shape[3], x.shape[4], x.shape[2])
+    M = w.shape[1]
     P = OH * OW
     items = (N + S - 1) // S * G
     for t in prange(T):
-        xpad = np.zeros((Cg, H + 2 * PH, W + 2 * PW), dtype=x.dtype)
-        cols = np.empty((K, S * P), dtype=x.dtype)
-        out = np.empty((OCg, S * P), dtype=x.dtype)
+        Z = np.zeros((S, OH, Wp, KH, C), dtype=x.dtype)
+        Zf = Z.reshape(S * OH, Wp * KH * C)  # row (s, oh): (w, kh, c)
+        xt = np.empty((S, 1, H, W, C) if not last else (1, 1, 1, 1, 1), dtype=x.dtype)
+        out = np.empty((M, S * P), dtype=x.dtype)
         lo, hi = _chunk(t, T, items)
         for item in range(lo, hi):
             g = item % G
             n0 = item // G * S
             n1 = min(N, n0 + S)
+            if last:
+                _pack_windows(x, n0, n1, g, SH, PT, PL, DH, Z)
+            else:  # the item's samples, channels last, then the same copies
+                for s in range(n1 - n0):
+                    for h in range(H):
+                        _transpose(x[n0 + s, g, :, h, :], xt[s, 0, h])
+                _pack_windows(xt, 0, n1 - n0, 0, SH, PT, PL, DH, Z)
+            _dot_windows(w[g], Zf, OW, SW * KH * C, (n1 - n0) * P, out)
             for n in range(n0, n1):
-                _pad_into(x[n, g], PH, PW, xpad)
-                _im2col(xpad, KH, KW, SH, SW, DH, DW, OH, OW, cols, (n - n0) * P)
+                for m in range(M):
+                    bias = b[g, m]
+                    for oh in range(OH):
+                        src = out[m, (n - n0) * P + oh * OW :]
+                        dst = y[n, g, m, h0 + oh * SHo, w0:]
+                        if SWo == 1:
+                            for ow in range(OW):
+                                dst[ow] = src[ow] + bias
+                        else:
+                            for ow in range(OW):
+                                dst[ow * SWo] = src[ow] + bias
+
+
+@njit(cache=True, parallel=True)
+def _forward_planes_kernel(x, w, b, pl, off, used, PH, PW, SH, SW, OH, OW, S, rows, Wq, T, y):
+    """x (N, G, Cg, H, W), w (G, OCg, K), b (G, OCg) -> y (N, G, OCg, OH, OW), in place."""
+    N, G, Cg = x.shape[0], x.shape[1], x.shape[2]
+    OCg = w.shape[1]
+    Q = OH * S * Wq
+    items = (N + S - 1) // S * G
+    for t in prange(T):
+        buf = np.zeros((Cg * SH * SW, rows * S * Wq), dtype=x.dtype)
+        out = np.empty((OCg, Q), dtype=x.dtype)
+        lo, hi = _chunk(t, T, items)
+        for item in range(lo, hi):
+            g = item % G
+            n0 = item // G * S
+            n1 = min(N, n0 + S)
+            _pack_planes(x, n0, n1, g, PH, PW, SH, SW, S, Wq, used, buf)
             for oc in range(OCg):
                 out[oc, :] = b[g, oc]
-            _gemm_acc(w[g], cols, out, (n1 - n0) * P)
-            for n in range(n0, n1):
-                for oc in range(OCg):
-                    dst = y[n, g, oc]
-                    src = out[oc, (n - n0) * P :]
-                    for p in range(P):
-                        dst[p] = src[p]
+            _gemm_rows(w[g], buf, pl, off, out, Q)
+            _unpack(out, n0, n1, g, OH, OW, S, Wq, 0, 0, 1, 1, y)
 
 
 @njit(cache=True, parallel=True)
-def _backward_input_kernel(gy, wt, SH, SW, PH, PW, DH, DW, KH, KW, OH, OW, T, gx):
-    """gy (N, G, OCg, OH*OW), wt (G, K, OCg) -> gx (N, G, Cg, H, W), in place."""
-    N, G = gy.shape[0], gy.shape[1]
-    K = wt.shape[1]
-    items = N * G
+def _backward_input_kernel(gy, wp, pl, off, kbeg, phase, PT, PL, SH, SW, S, rows, Wq, T, gx):
+    """gy (N, G, OCg, OH, OW), wp (G, Cg, Ktot) -> gx (N, G, Cg, H, W), in place.
+
+    Phase f of gx uses columns kbeg[f] .. kbeg[f+1] of wp, pl and off; phase[f] holds its
+    origin (a, b) and its number of rows and columns (Ha, Wb).
+    """
+    N, G, OCg = gy.shape[0], gy.shape[1], gy.shape[2]
+    Cg = wp.shape[1]
+    one = np.ones(1, np.uint8)
+    items = (N + S - 1) // S * G
     for t in prange(T):
-        gcols = np.empty((K, OH * OW), dtype=gy.dtype)
+        buf = np.zeros((OCg, rows * S * Wq), dtype=gy.dtype)
+        out = np.empty((Cg, phase[:, 2].max() * S * Wq), dtype=gy.dtype)
         lo, hi = _chunk(t, T, items)
         for item in range(lo, hi):
-            n, g = item // G, item % G
-            gcols[:] = 0
-            _gemm_acc(wt[g], gy[n, g], gcols, OH * OW)
-            _col2im_gather(gcols, SH, SW, PH, PW, DH, DW, KH, KW, OH, OW, gx[n, g])
+            g = item % G
+            n0 = item // G * S
+            n1 = min(N, n0 + S)
+            _pack_planes(gy, n0, n1, g, PT, PL, 1, 1, S, Wq, one, buf)
+            for f in range(phase.shape[0]):
+                a, b, Ha, Wb = phase[f, 0], phase[f, 1], phase[f, 2], phase[f, 3]
+                Q = Ha * S * Wq
+                out[:, :Q] = 0
+                k0, k1 = kbeg[f], kbeg[f + 1]
+                _gemm_rows(wp[g, :, k0:k1], buf, pl[k0:k1], off[k0:k1], out, Q)
+                _unpack(out, n0, n1, g, Ha, Wb, S, Wq, a, b, SH, SW, gx)
 
 
 @njit(cache=True, parallel=True)
-def _backward_weight_kernel(gy, x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, T):
-    """gy (N, G, OCg, OH*OW), x (N, G, Cg, H, W) -> partial sums (T, G, OCg, K) of gw, with
-    columns ordered (kh, kw, cg)."""
-    N, G, Cg, H, W = x.shape
-    OCg = gy.shape[2]
-    K = KH * KW * Cg
-    items = N * G
+def _backward_weight_kernel(gy, x, pl, off, used, PH, PW, SH, SW, S, rows, Wq, T):
+    """gy (N, G, OCg, OH, OW), x (N, G, Cg, H, W) -> partial sums (T, G, OCg, K) of gw."""
+    N, G, Cg = x.shape[0], x.shape[1], x.shape[2]
+    OCg, OH = gy.shape[2], gy.shape[3]
+    K = pl.shape[0]
+    Q = OH * S * Wq
+    one = np.ones(1, np.uint8)
+    items = (N + S - 1) // S * G
     partial = np.zeros((T, G, OCg, K), dtype=gy.dtype)
     for t in prange(T):
-        xt = np.zeros((H + 2 * PH, W + 2 * PW, Cg), dtype=x.dtype)
-        rows = np.empty((OH * OW, K), dtype=x.dtype)
+        buf = np.zeros((Cg * SH * SW, rows * S * Wq), dtype=x.dtype)
+        gq = np.zeros((OCg, Q), dtype=gy.dtype)  # the wasted columns stay 0
         lo, hi = _chunk(t, T, items)
         for item in range(lo, hi):
-            n, g = item // G, item % G
-            for h in range(H):  # channels-last copy into the interior of xt
-                _transpose(x[n, g, :, h, :], xt[PH + h, PW : PW + W])
-            _im2row(xt, KH, KW, SH, SW, DH, DW, OH, OW, rows)
-            _gemm_acc(gy[n, g], rows, partial[t, g], K)
+            g = item % G
+            n0 = item // G * S
+            n1 = min(N, n0 + S)
+            _pack_planes(x, n0, n1, g, PH, PW, SH, SW, S, Wq, used, buf)
+            _pack_planes(gy, n0, n1, g, 0, 0, 1, 1, S, Wq, one, gq)
+            for s in range(n1 - n0, S):  # a short last item: its missing samples add 0
+                for oh in range(OH):
+                    gq[:, (oh * S + s) * Wq : (oh * S + s + 1) * Wq] = 0
+            _dot_rows(gq, buf, pl, off, Q, partial[t, g])
     return partial
+
+
+def _threads(items: int) -> int:
+    """Number of chunks: one per Numba thread, but no more than there are items."""
+    return max(1, min(items, get_num_threads()))
+
+
+def _samples(N: int, G: int, per_sample: int, target: int) -> int:
+    """Samples per item: up to about `target` output positions, with 2+ items a thread, and
+    the count that splits most evenly into the threads' chunks (their slowest one sets the
+    time: 11 items of 12 samples on 2 threads take as long as 12)."""
+    T = get_num_threads()
+    top = max(1, min(target // per_sample, N * G // (2 * T)))
+
+    def slowest(S: int) -> int:  # samples in the largest chunk
+        items = -(-N // S) * G
+        return -(-items // T) * S
+
+    return min(range(1, top + 1), key=lambda S: (slowest(S), -S))
+
+
+def _plane_taps(Cg: int, KH: int, KW: int, SH: int, SW: int, DH: int, DW: int, S: int, Wq: int):
+    """Plane and offset of every im2col row k = (c, kh, kw), and which phases are read."""
+    c, kh, kw = np.unravel_index(np.arange(Cg * KH * KW), (Cg, KH, KW))
+    a, b = (kh * DH) % SH, (kw * DW) % SW
+    used = np.zeros(SH * SW, np.uint8)
+    used[a * SW + b] = 1
+    pl = (c * SH + a) * SW + b
+    off = (kh * DH) // SH * S * Wq + (kw * DW) // SW
+    return pl.astype(np.int64), off.astype(np.int64), used
+
+
+def _plane_grid(H: int, W: int, PH: int, PW: int, SH: int, SW: int) -> tuple[int, int]:
+    """Rows of a phase plane (plus one for the reads that wrap) and its width Wq."""
+    return -(-(H + 2 * PH) // SH) + 1, -(-(W + 2 * PW) // SW)
+
+
+def _channels_last_copy(x: np.ndarray) -> np.ndarray:
+    """x (N, G, C, H, W) -> a contiguous (N, G, H, W, C) copy, made in parallel."""
+    N, G, C, H, W = x.shape
+    xt = np.empty((N, G, H, W, C), dtype=x.dtype)
+    _channels_last(x, xt)
+    return xt
+
+
+def _windows(x, last, wk, b, SH, SW, PT, PL, DH, OH, OW, y, h0=0, w0=0, SHo=1, SWo=1):
+    """Correlate x (N, G, Cg, H, W), or (N, G, H, W, Cg) if `last`, with wk (G, M, Cg, KH, KW)
+    (unit column dilation): output (oh, ow) reads padded input rows oh*SH + kh*DH and columns
+    ow*SW + kw, where padded = input shifted by (PT, PL); it goes to
+    y[n, g, m, h0 + oh*SHo, w0 + ow*SWo]."""
+    N, G = x.shape[:2]
+    H, W, Cg = x.shape[2:] if last else (x.shape[3], x.shape[4], x.shape[2])
+    M, KH, KW = wk.shape[1], wk.shape[3], wk.shape[4]
+    S = _samples(N, G, OH * OW, 256)
+    Wp = max(PL + W, (OW - 1) * SW + KW)
+    cols = np.ascontiguousarray(wk.transpose(0, 1, 4, 3, 2)).reshape(G, M, KW * KH * Cg)
+    _windows_kernel(
+        x, last, cols, b, SH, SW, PT, PL, DH, OH, OW, Wp, KH, h0, w0, SHo, SWo, S,
+        _threads(-(-N // S) * G), y,
+    )  # fmt: skip
+
+
+def _planes(x, wk, b, SH, SW, PH, PW, DH, DW, OH, OW, y):
+    """Correlate x (N, G, Cg, H, W) with wk (G, M, Cg, KH, KW), zero padding (PH, PW), by the
+    implicit GEMM over phase planes; write y (N, G, M, OH, OW)."""
+    N, G, Cg, H, W = x.shape
+    M, KH, KW = wk.shape[1], wk.shape[3], wk.shape[4]
+    rows, Wq = _plane_grid(H, W, PH, PW, SH, SW)
+    S = _samples(N, G, OH * Wq, 1024)
+    pl, off, used = _plane_taps(Cg, KH, KW, SH, SW, DH, DW, S, Wq)
+    _forward_planes_kernel(
+        x, np.ascontiguousarray(wk).reshape(G, M, -1), b, pl, off, used,
+        PH, PW, SH, SW, OH, OW, S, rows, Wq, _threads(-(-N // S) * G), y,
+    )  # fmt: skip
 
 
 def conv2d_forward(
@@ -312,18 +284,21 @@ def conv2d_forward(
     x = np.ascontiguousarray(x)
     N, C, H, W = x.shape
     OC, Cg, KH, KW = w.shape
+    SH, SW, PH, PW, DH, DW = (int(v) for v in (SH, SW, PH, PW, DH, DW))
     OH, OW = _out_size(H, KH, SH, PH, DH), _out_size(W, KW, SW, PW, DW)
-    wg = np.ascontiguousarray(w, dtype=x.dtype).reshape(G, OC // G, Cg * KH * KW)
+    OCg = OC // G
     bg = np.zeros(OC, x.dtype) if b is None else np.ascontiguousarray(b, dtype=x.dtype)
-    # samples per item: enough for 256 GEMM columns, while leaving each thread 2+ items
-    S = max(1, min(256 // (OH * OW), N * G // (2 * get_num_threads())))
-    y = np.empty((N, OC, OH, OW), dtype=x.dtype)
-    _forward_kernel(
-        x.reshape(N, G, Cg, H, W), wg, bg.reshape(G, OC // G),
-        int(KH), int(KW), int(SH), int(SW), int(PH), int(PW), int(DH), int(DW), OH, OW,
-        S, _chunks(-(-N // S) * G), y.reshape(N, G, OC // G, OH * OW),
-    )  # fmt: skip
-    return y
+    wk = np.asarray(w, dtype=x.dtype).reshape(G, OCg, Cg, KH, KW)
+    y = np.empty((N, G, OCg, OH, OW), dtype=x.dtype)
+    if DW == 1 and Cg * KH * KW >= _DOT_MIN_K and OCg >= _DOT_MIN_M:
+        _windows(
+            x.reshape(N, G, Cg, H, W), False, wk, bg.reshape(G, OCg), SH, SW, PH, PW, DH, OH, OW, y
+        )
+    else:
+        _planes(
+            x.reshape(N, G, Cg, H, W), wk, bg.reshape(G, OCg), SH, SW, PH, PW, DH, DW, OH, OW, y
+        )
+    return y.reshape(N, OC, OH, OW)
 
 
 def conv2d_backward_input(
@@ -343,23 +318,64 @@ def conv2d_backward_input(
     gy = np.ascontiguousarray(gy)
     N, OC, OH, OW = gy.shape
     _, Cg, KH, KW = w.shape
-    # With stride 1, gx[c, h, w] sums w[o, c, kh, kw] * gy[o, h + PH - kh*DH, w + PW - kw*DW]:
-    # a stride-1 convolution of gy, padded by DH*(KH-1) - PH, with the kernel flipped in both
-    # axes and its channel axes swapped (per group). The forward kernel's im2col then replaces
-    # col2im; it pays off once each copied value feeds >= 8 output channels (LeNet's first
-    # layer, C = 1, is faster through col2im).
-    QH, QW = DH * (KH - 1) - PH, DW * (KW - 1) - PW
-    if SH == 1 and SW == 1 and QH >= 0 and QW >= 0 and Cg >= 8:
-        wf = np.asarray(w, dtype=gy.dtype).reshape(G, OC // G, Cg, KH, KW)
-        wf = wf.transpose(0, 2, 1, 3, 4)[:, :, :, ::-1, ::-1].reshape(G * Cg, OC // G, KH, KW)
-        return conv2d_forward(gy, wf, None, 1, 1, QH, QW, DH, DW, G)
-    wg = np.asarray(w, dtype=gy.dtype).reshape(G, OC // G, Cg * KH * KW)
-    wt = np.ascontiguousarray(wg.transpose(0, 2, 1))  # (G, K, OCg)
+    H, W, SH, SW, PH, PW, DH, DW = (int(v) for v in (H, W, SH, SW, PH, PW, DH, DW))
+    OCg = OC // G
+    wt = np.asarray(w, dtype=gy.dtype).reshape(G, OCg, Cg, KH, KW).transpose(0, 2, 1, 3, 4)
+    # Per axis: the taps that feed input phase a, and the rows of each phase of gx.
+    taps_h = [[k for k in range(KH) if (a + PH - k * DH) % SH == 0] for a in range(SH)]
+    taps_w = [[k for k in range(KW) if (b + PW - k * DW) % SW == 0] for b in range(SW)]
+    n_h = [len(range(a, H, SH)) for a in range(SH)]
+    n_w = [len(range(b, W, SW)) for b in range(SW)]
+    K = OCg * min(map(len, taps_h)) * min(map(len, taps_w))  # of the smallest phase
+    if DW == 1 and K >= _DOT_MIN_K and Cg >= _DOT_MIN_M:
+        # Each phase correlates gy with its taps, taken in increasing order of the gy row they
+        # read (kh decreasing), which are DH // gcd(SH, DH) rows apart (1 column apart, DW = 1).
+        gx = np.empty((N, G, Cg, H, W), dtype=gy.dtype)
+        zero = np.zeros((G, Cg), gy.dtype)
+        gy5 = gy.reshape(N, G, OCg, OH, OW)
+        last = SH * SW > 1  # several phases share one channels-last copy of gy
+        gy5 = _channels_last_copy(gy5) if last else gy5
+        for a in range(SH):
+            for b in range(SW):
+                if n_h[a] == 0 or n_w[b] == 0:
+                    continue
+                kh, kw = taps_h[a][::-1], taps_w[b][::-1]
+                sub = wt[:, :, :, kh][:, :, :, :, kw]  # (G, Cg, OCg, taps_h, taps_w)
+                PT = -((a + PH - kh[0] * DH) // SH)  # gy row of output row 0 is -PT
+                PL = -((b + PW - kw[0] * DW) // SW)
+                DHs = (a + PH - kh[-1] * DH) // SH + PT
+                DHs = DHs // (len(kh) - 1) if len(kh) > 1 else 1
+                _windows(gy5, last, sub, zero, 1, 1, PT, PL, DHs, n_h[a], n_w[b], gx, a, b, SH, SW)
+        return gx.reshape(N, G * Cg, H, W)
+    d_h = [(a + PH - k * DH) // SH for a in range(SH) for k in taps_h[a]] or [0]
+    d_w = [(b + PW - k * DW) // SW for b in range(SW) for k in taps_w[b]] or [0]
+    PT, PL = max(0, -min(d_h)), max(0, -min(d_w))  # zero rows / columns in front of gy
+    Wq = PL + max(OW, max(n_w) + max(d_w))
+    rows = PT + max(OH, max(n_h) + max(d_h)) + 1
+    S = _samples(N, G, max(n_h) * Wq, 1024)
+    mats, pls, offs, kbeg, phase = [], [], [], [0], []
+    for a in range(SH):
+        for b in range(SW):
+            if n_h[a] == 0 or n_w[b] == 0:
+                continue
+            o, kh, kw = (
+                t.ravel()
+                for t in np.meshgrid(
+                    np.arange(OCg), np.array(taps_h[a], int), np.array(taps_w[b], int),
+                    indexing="ij",
+                )
+            )  # fmt: skip
+            mats.append(wt[:, :, o, kh, kw])  # (G, Cg, taps): column (o, kh, kw)
+            pls.append(o)
+            offs.append(((a + PH - kh * DH) // SH + PT) * S * Wq + (b + PW - kw * DW) // SW + PL)
+            kbeg.append(kbeg[-1] + o.size)
+            phase.append((a, b, n_h[a], n_w[b]))
     gx = np.empty((N, G * Cg, H, W), dtype=gy.dtype)
     _backward_input_kernel(
-        gy.reshape(N, G, OC // G, OH * OW), wt,
-        int(SH), int(SW), int(PH), int(PW), int(DH), int(DW), int(KH), int(KW), OH, OW,
-        _chunks(N * G), gx.reshape(N, G, Cg, H, W),
+        gy.reshape(N, G, OCg, OH, OW), np.ascontiguousarray(np.concatenate(mats, axis=2)),
+        np.concatenate(pls).astype(np.int64), np.concatenate(offs).astype(np.int64),
+        np.array(kbeg, np.int64), np.array(phase, np.int64),
+        PT, PL, SH, SW, S, rows, Wq, _threads(-(-N // S) * G), gx.reshape(N, G, Cg, H, W),
     )  # fmt: skip
     return gx
 
@@ -383,10 +399,12 @@ def conv2d_backward_weight(
     N, OC, OH, OW = gy.shape
     C, H, W = x.shape[1:]
     Cg = C // G
+    KH, KW, SH, SW, PH, PW, DH, DW = (int(v) for v in (KH, KW, SH, SW, PH, PW, DH, DW))
+    rows, Wq = _plane_grid(H, W, PH, PW, SH, SW)
+    S = _samples(N, G, OH * Wq, 2048)
+    pl, off, used = _plane_taps(Cg, KH, KW, SH, SW, DH, DW, S, Wq)
     partial = _backward_weight_kernel(
-        gy.reshape(N, G, OC // G, OH * OW), x.reshape(N, G, Cg, H, W),
-        int(KH), int(KW), int(SH), int(SW), int(PH), int(PW), int(DH), int(DW), OH, OW,
-        _chunks(N * G),
+        gy.reshape(N, G, OC // G, OH, OW), x.reshape(N, G, Cg, H, W), pl, off, used,
+        PH, PW, SH, SW, S, rows, Wq, _threads(-(-N // S) * G),
     )  # fmt: skip
-    gw = partial.sum(axis=0).reshape(G, OC // G, KH, KW, Cg)  # columns were (kh, kw, cg)
-    return np.ascontiguousarray(gw.transpose(0, 1, 4, 2, 3)).reshape(OC, Cg, KH, KW)
+    return partial.sum(axis=0).reshape(OC, Cg, KH, KW)

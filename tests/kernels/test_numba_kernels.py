@@ -131,6 +131,67 @@ def test_conv2d_parity_wide_stride1(case):
     check_conv2d(case)
 
 
+@st.composite
+def conv_cases_batched(draw, windows):
+    """Larger batches of small images, so that work items hold several samples and the last
+    one is short. windows=True draws many channels (K = C/G*KH*KW >= 63 and >= 64 output
+    channels per group, so that even a one-tap phase of the input gradient sums >= 64 terms),
+    the case in which the forward pass and every phase of the input gradient run as dot
+    products over channels-last windows, at any stride and row dilation. windows=False keeps
+    K and the channel counts small, for the implicit GEMM over phase planes."""
+    dtype = draw(DTYPES)
+    N = draw(st.integers(4, 11))
+    G = draw(st.integers(1, 2))
+    if windows:
+        Cg, OCg = draw(st.integers(7, 9)), draw(st.sampled_from([64, 67]))
+        KH, KW = draw(st.integers(3, 4)), draw(st.integers(3, 4))
+        DH, DW = draw(st.integers(1, 2)), 1
+    else:
+        Cg, OCg = draw(st.integers(1, 2)), draw(st.integers(1, 6))
+        KH, KW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        DH, DW = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    PH, PW = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    H = DH * (KH - 1) + 1 - 2 * PH + draw(st.integers(0, 6))
+    W = DW * (KW - 1) + 1 - 2 * PW + draw(st.integers(0, 6))
+    assume(H >= 1 and W >= 1)
+    OH, OW = out_size(H, KH, SH, PH, DH), out_size(W, KW, SW, PW, DW)
+    assume(OH >= 1 and OW >= 1)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    C, OC = G * Cg, G * OCg
+    return dict(
+        dtype=dtype,
+        x=rng.standard_normal((N, C, H, W)).astype(dtype),
+        w=rng.standard_normal((OC, Cg, KH, KW)).astype(dtype),
+        b=rng.standard_normal(OC).astype(dtype) if draw(st.booleans()) else None,
+        gy=rng.standard_normal((N, OC, OH, OW)).astype(dtype),
+        geom=(SH, SW, PH, PW, DH, DW, G),
+    )
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(conv_cases_batched(windows=True))
+def test_conv2d_parity_windows_any_stride(case):
+    check_conv2d(case)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(conv_cases_batched(windows=False))
+def test_conv2d_parity_planes_batched(case):
+    check_conv2d(case)
+
+
+def test_conv2d_resnet_layer_shapes():
+    """The ResNet-20 geometries the benchmarks time (3x3, pad 1, stride 1 and 2, 16-64
+    channels), at a batch that splits into uneven work items."""
+    rng = np.random.default_rng(0)
+    for C, H, OC, S in ((16, 32, 16, 1), (16, 32, 32, 2), (32, 16, 64, 2), (64, 8, 64, 1)):
+        x = rng.standard_normal((7, C, H, H)).astype(np.float32)
+        w = rng.standard_normal((OC, C, 3, 3)).astype(np.float32)
+        gy = rng.standard_normal((7, OC, (H - 1) // S + 1, (H - 1) // S + 1)).astype(np.float32)
+        check_conv2d(dict(dtype=np.float32, x=x, w=w, b=None, gy=gy, geom=(S, S, 1, 1, 1, 1, 1)))
+
+
 def draw_input(draw, rng, shape, dtype):
     """Pooling input: continuous values, or a few integers so that windows hold ties and the
     first-maximum rule decides max pooling's index."""
