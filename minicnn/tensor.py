@@ -142,7 +142,7 @@ class Tensor:
                     f"gradient: expected shape {tuple(self.shape)}, got {tuple(gradient.shape)}"
                 )
             g = gradient.data.astype(self.dtype, copy=False)
-        _run_backward(self, g, retain_graph)
+        _run_backward(self, g, retain_graph, user_gradient=gradient is not None)
 
     # ----- array facts ----------------------------------------------------------------------
     @property
@@ -343,19 +343,24 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
-def _run_backward(root: Tensor, g: Any, retain_graph: bool) -> None:
+def _run_backward(root: Tensor, g: Any, retain_graph: bool, user_gradient: bool) -> None:
     grads: dict[int, Any] = {id(root): g}
+    # Every .grad must own its memory. A gradient array is handed over as it is only when no
+    # one else can hold it: not a view (base is None), not the caller's gradient, and not
+    # already given to another tensor (a + b passes the same gy to both). Else it is copied.
+    handed: set[int] = {id(g)} if user_gradient else set()
     for t in reversed(_topological_order(root)):
         g = grads.pop(id(t), None)
         if g is None:
             continue
         if t.grad_fn is None or t._retains_grad:
-            # A fresh array: the same gy object may reach several tensors (a + b).
-            t.grad = (
-                Tensor._from_op(g.copy(), t.backend, None)
-                if t.grad is None
-                else (Tensor._from_op(t.grad.data + g, t.backend, None))
-            )
+            if t.grad is None:
+                owned = g.base is None and id(g) not in handed
+                arr = g if owned else g.copy()
+                handed.add(id(arr))
+                t.grad = Tensor._from_op(arr, t.backend, None)
+            else:
+                t.grad = Tensor._from_op(t.grad.data + g, t.backend, None)
         fn = t.grad_fn
         if fn is None:
             continue

@@ -326,3 +326,20 @@ def test_function_subclass_records_its_inputs(backend_name):
     assert "ScaleBackward" in repr(y)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [4, 4])
+
+
+def test_every_grad_owns_its_memory(backend_name):
+    """Gradients handed to several tensors (a + b), views (reshape) and the caller's gradient
+    are copied, so writing into one .grad never changes another."""
+    a, b = minicnn.randn(3, requires_grad=True), minicnn.randn(3, requires_grad=True)
+    (a + b).sum().backward()
+    a.grad[0] = 100.0
+    np.testing.assert_array_equal(b.grad.numpy(), [1, 1, 1])
+    x, z = minicnn.randn(2, 3, requires_grad=True), minicnn.randn(3, 2, requires_grad=True)
+    (x.reshape(3, 2) + z).sum().backward()
+    x.grad[...] = 5.0
+    np.testing.assert_array_equal(z.grad.numpy(), np.ones((3, 2)))
+    v, w = minicnn.ones(3), minicnn.randn(3, requires_grad=True)
+    w.backward(v)
+    v[0] = 7.0
+    np.testing.assert_array_equal(w.grad.numpy(), [1, 1, 1])
