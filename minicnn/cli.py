@@ -91,11 +91,12 @@ def _transforms(train: Any, mean: tuple, std: tuple, augment: str) -> tuple[Any,
     base = [T.Pad(pad // 2)] if pad > 0 else []
     test_tf = T.Compose([*base, T.Normalize(mean, std)])
     aug: list[Any] = []
-    if augment in ("crop", "crop-flip"):
+    if augment.startswith("crop"):
         aug.append(T.RandomCrop(32, padding=4))
-    if augment in ("flip", "crop-flip"):
+    if augment in ("flip", "crop-flip", "crop-flip-erase"):
         aug.append(T.RandomHorizontalFlip())
-    return T.Compose([*base, *aug, T.Normalize(mean, std)]), test_tf
+    erase = [T.RandomErasing(p=0.5, value="random")] if augment.endswith("-erase") else []
+    return T.Compose([*base, *aug, T.Normalize(mean, std), *erase]), test_tf
 
 
 def _scheduler(
@@ -298,7 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--schedule", choices=("none", "cosine", "step", "multistep", "onecycle"), default=None
     )
     t.add_argument("--warmup-epochs", dest="warmup_epochs", type=int, default=0)
-    t.add_argument("--augment", choices=("none", "crop", "flip", "crop-flip"), default=None)
+    t.add_argument(
+        "--augment",
+        choices=("none", "crop", "flip", "crop-flip", "crop-flip-erase"),
+        default=None,
+        help="crop: random 32x32 crop with padding 4; flip: horizontal; erase: random erasing "
+        "(p 0.5, noise fill) after normalisation",
+    )
     t.add_argument("--variant", choices=("classic", "relu"), default=None, help="LeNet-5 only")
     t.add_argument(
         "--backend",

@@ -50,3 +50,26 @@ def test_info_runs_in_a_subprocess():
     )
     assert out.returncode == 0, out.stderr
     assert "numpy  passed" in out.stdout and "cupy" in out.stdout
+
+
+def test_augment_choices_build_the_documented_pipelines():
+    import numpy as np
+
+    from minicnn.cli import _transforms
+    from minicnn.data import MNISTSample, Normalize, Pad, RandomCrop, RandomErasing
+    from minicnn.data import RandomHorizontalFlip as Flip
+
+    train = MNISTSample(train=True)
+    kinds = {
+        "none": [Pad, Normalize],
+        "crop": [Pad, RandomCrop, Normalize],
+        "flip": [Pad, Flip, Normalize],
+        "crop-flip": [Pad, RandomCrop, Flip, Normalize],
+        "crop-flip-erase": [Pad, RandomCrop, Flip, Normalize, RandomErasing],
+    }
+    for augment, expected in kinds.items():
+        train_tf, test_tf = _transforms(train, (0.5,), (0.25,), augment)
+        assert [type(t) for t in train_tf.transforms] == expected, augment
+        assert [type(t) for t in test_tf.transforms] == [Pad, Normalize]
+        out = train_tf(train.data[:8].astype(np.float32) / 255, np.random.default_rng(0))
+        assert out.shape == (8, 1, 32, 32)

@@ -24,6 +24,7 @@ from minicnn.data.transforms import (
     Normalize,
     Pad,
     RandomCrop,
+    RandomErasing,
     RandomHorizontalFlip,
 )
 
@@ -47,6 +48,7 @@ __all__ = [
     "Normalize",
     "Pad",
     "RandomCrop",
+    "RandomErasing",
     "RandomHorizontalFlip",
     "data_dir",
     "default_data_dir",

@@ -3,7 +3,8 @@
 Each transform is called as ``transform(batch, rng)``, where ``rng`` is a
 ``numpy.random.Generator`` the DataLoader seeds deterministically for every batch, so an
 augmented epoch can be replayed exactly (see ``DataLoader.state_dict``). The work is vectorised
-over the batch: a random crop is one fancy-indexing gather, a random flip one masked copy.
+over the batch: a random crop is one fancy-indexing gather, a random flip one masked copy, a
+random erasing one masked select.
 """
 
 from __future__ import annotations
@@ -149,6 +150,81 @@ class RandomHorizontalFlip:
 
     def __repr__(self) -> str:
         return f"RandomHorizontalFlip(p={self.p})"
+
+
+class RandomErasing:
+    """Blank a random rectangle of each image with probability ``p`` (Zhong et al. 2017).
+
+    As in torchvision: the rectangle's area is a ``scale`` fraction of the image, drawn
+    uniformly, and its aspect ratio h/w is drawn log-uniformly from ``ratio``; up to 10
+    draws are made per image and the first that fits is used (an image with none that fits is
+    left alone). ``value`` fills the rectangle: a number (0, the default, is the mean once the
+    batch is normalised, so put this transform after ``Normalize``), or ``"random"`` for
+    standard normal noise per pixel. Every channel of an image gets the same rectangle.
+    """
+
+    ATTEMPTS = 10
+
+    def __init__(
+        self,
+        p: float = 0.5,
+        scale: tuple[float, float] = (0.02, 0.33),
+        ratio: tuple[float, float] = (0.3, 3.3),
+        value: float | str = 0.0,
+    ) -> None:
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+        if len(scale) != 2 or not 0.0 < scale[0] <= scale[1] <= 1.0:
+            raise ValueError(f"scale: expected (lo, hi) with 0 < lo <= hi <= 1, got {scale!r}")
+        if len(ratio) != 2 or not 0.0 < ratio[0] <= ratio[1]:
+            raise ValueError(f"ratio: expected (lo, hi) with 0 < lo <= hi, got {ratio!r}")
+        if isinstance(value, str) and value != "random":
+            raise ValueError(f"value: expected a number or 'random', got {value!r}")
+        self.p = float(p)
+        self.scale = (float(scale[0]), float(scale[1]))
+        self.ratio = (float(ratio[0]), float(ratio[1]))
+        self.value = value
+
+    def boxes(
+        self, N: int, H: int, W: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(top, left, h, w), each (N,), of the rectangles to erase; h = w = 0 means none."""
+        apply = rng.random(N) < self.p  # (N,)
+        area = H * W * rng.uniform(*self.scale, size=(N, self.ATTEMPTS))  # (N, A)
+        log_r = rng.uniform(np.log(self.ratio[0]), np.log(self.ratio[1]), size=area.shape)
+        aspect = np.exp(log_r)
+        h = np.rint(np.sqrt(area * aspect)).astype(np.int64)  # (N, A)
+        w = np.rint(np.sqrt(area / aspect)).astype(np.int64)
+        fits = (h >= 1) & (w >= 1) & (h < H) & (w < W)
+        first = np.argmax(fits, axis=1)  # (N,): the first attempt that fits (0 if none)
+        ok = apply & fits[np.arange(N), first]
+        h = np.where(ok, h[np.arange(N), first], 0)
+        w = np.where(ok, w[np.arange(N), first], 0)
+        # Uniform corners where the rectangle fits; rng.integers takes per-image upper bounds.
+        top = rng.integers(0, H - h + 1)
+        left = rng.integers(0, W - w + 1)
+        return top, left, h, w
+
+    def __call__(self, batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        _check_batch(batch, "RandomErasing")
+        N, C, H, W = batch.shape
+        top, left, h, w = self.boxes(N, H, W, rng)
+        rows = np.arange(H)[None, :]  # (1, H)
+        cols = np.arange(W)[None, :]
+        in_rows = (rows >= top[:, None]) & (rows < (top + h)[:, None])  # (N, H)
+        in_cols = (cols >= left[:, None]) & (cols < (left + w)[:, None])  # (N, W)
+        mask = (in_rows[:, :, None] & in_cols[:, None, :])[:, None]  # (N, 1, H, W)
+        if self.value == "random":
+            fill = rng.standard_normal(batch.shape).astype(batch.dtype)
+        else:
+            fill = np.asarray(self.value, dtype=batch.dtype)
+        return np.where(mask, fill, batch)
+
+    def __repr__(self) -> str:
+        return (
+            f"RandomErasing(p={self.p}, scale={self.scale}, ratio={self.ratio}, "
+            f"value={self.value!r})"
+        )
 
 
 class Compose:

@@ -1,9 +1,12 @@
-"""Batch transforms: shapes, exact values, random crop windows, flip rate, Compose order."""
+"""Batch transforms: shapes, exact values, random crop windows, flip rate, erased rectangles,
+Compose order."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minicnn.data import (
     FASHION_MNIST_MEAN,
@@ -14,6 +17,7 @@ from minicnn.data import (
     Normalize,
     Pad,
     RandomCrop,
+    RandomErasing,
     RandomHorizontalFlip,
 )
 
@@ -163,3 +167,92 @@ def test_reprs():
     assert repr(Compose([Pad(1), RandomHorizontalFlip(0.25)])) == (
         "Compose([\n    Pad(padding=(1, 1, 1, 1), fill=0),\n    RandomHorizontalFlip(p=0.25),\n])"
     )
+
+
+def erased_boxes(before: np.ndarray, after: np.ndarray) -> list[tuple[int, int, int, int] | None]:
+    """Per image, the (top, left, h, w) of the changed pixels, checked to form one rectangle
+    that is the same in every channel; None where nothing changed."""
+    out = []
+    for x, y in zip(before, after):
+        changed = x != y  # (C, H, W)
+        assert np.all(changed == changed[0]), "channels erased differently"
+        rows, cols = np.nonzero(changed[0])
+        if rows.size == 0:
+            out.append(None)
+            continue
+        top, left = rows.min(), cols.min()
+        h, w = rows.max() - top + 1, cols.max() - left + 1
+        assert changed[0, top : top + h, left : left + w].all(), "erased pixels not a rectangle"
+        assert rows.size == h * w
+        out.append((int(top), int(left), int(h), int(w)))
+    return out
+
+
+@given(
+    N=st.integers(1, 6),
+    C=st.integers(1, 3),
+    H=st.integers(4, 40),
+    W=st.integers(4, 40),
+    lo=st.floats(0.02, 0.4),
+    span=st.floats(0.0, 0.4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_random_erasing_blanks_one_rectangle_within_scale_and_ratio(N, C, H, W, lo, span, seed):
+    x = batch(N=N, C=C, H=H, W=W, seed=seed % 1000)  # values in [0, 1)
+    scale, ratio = (lo, lo + span), (0.3, 3.3)
+    erase = RandomErasing(p=1.0, scale=scale, ratio=ratio, value=-7.0)
+    y = erase(x, np.random.default_rng(seed))
+    assert y.shape == x.shape and y.dtype == x.dtype
+    np.testing.assert_array_equal(y[y != x], -7.0)
+    for box in erased_boxes(x, y):
+        if box is None:  # all 10 draws too large: allowed, the image is left alone
+            continue
+        top, left, h, w = box
+        assert 1 <= h < H and 1 <= w < W
+        # h and w are sqrt(area * r) and sqrt(area / r) rounded, so h*w is area to within
+        # (h + w + 1.5) / 2 pixels, and h / w is r to within the rounding of each side.
+        area = H * W
+        slack = (h + w + 1.5) / 2
+        assert scale[0] * area - slack <= h * w <= scale[1] * area + slack
+        assert (h - 0.5) / (w + 0.5) <= ratio[1] and (h + 0.5) / (w - 0.5) >= ratio[0]
+
+
+def test_random_erasing_rate_identity_and_determinism():
+    x = batch(N=4000, C=1, H=16, W=16)
+    assert np.array_equal(RandomErasing(p=0.0)(x, np.random.default_rng(0)), x)
+    erase = RandomErasing(p=0.3)
+    y = erase(x, np.random.default_rng(1))
+    rate = np.mean([b is not None for b in erased_boxes(x, y)])
+    assert abs(rate - 0.3) < 0.03  # a fixed seed: the binomial sd is 0.007
+    np.testing.assert_array_equal(y, erase(x, np.random.default_rng(1)))
+    assert not np.array_equal(y, erase(x, np.random.default_rng(2)))
+    # The default fill is 0, the mean of a normalised batch.
+    assert set(np.unique(y[y != x])) == {0.0}
+
+
+def test_random_erasing_random_fill_and_corner_spread():
+    x = batch(N=2000, C=2, H=12, W=12)
+    y = RandomErasing(p=1.0, scale=(0.05, 0.05), ratio=(1.0, 1.0), value="random")(
+        x, np.random.default_rng(3)
+    )
+    boxes = [b for b in erased_boxes(x, y) if b is not None]
+    assert len(boxes) == 2000  # a 3x3 square always fits in 12x12
+    assert {(h, w) for _, _, h, w in boxes} == {(3, 3)}  # sqrt(0.05 * 144) = 2.68 -> 3
+    corners = {(t, l) for t, l, _, _ in boxes}
+    assert corners == {(t, l) for t in range(10) for l in range(10)}  # every position is drawn
+    erased = y[y != x]
+    assert abs(erased.mean()) < 0.05 and abs(erased.std() - 1.0) < 0.05
+
+
+def test_random_erasing_rejects_bad_arguments():
+    for kwargs, match in [
+        (dict(p=1.5), "p: expected a probability"),
+        (dict(scale=(0.5, 0.2)), "scale: expected"),
+        (dict(scale=(0.0, 0.2)), "scale: expected"),
+        (dict(ratio=(0.0, 1.0)), "ratio: expected"),
+        (dict(value="noise"), "value: expected a number or 'random'"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            RandomErasing(**kwargs)
+    with pytest.raises(ValueError, match=r"RandomErasing: expected a NumPy batch"):
+        RandomErasing()(np.zeros((3, 3), np.float32), np.random.default_rng(0))
