@@ -93,7 +93,7 @@ def _transforms(train: Any, mean: tuple, std: tuple, augment: str) -> tuple[Any,
     aug: list[Any] = []
     if augment.startswith("crop"):
         aug.append(T.RandomCrop(32, padding=4))
-    if augment in ("flip", "crop-flip", "crop-flip-erase"):
+    if "flip" in augment:
         aug.append(T.RandomHorizontalFlip())
     erase = [T.RandomErasing(p=0.5, value="random")] if augment.endswith("-erase") else []
     return T.Compose([*base, *aug, T.Normalize(mean, std), *erase]), test_tf
