@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import sys
@@ -34,6 +35,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         weight_decay=5e-4,
         schedule="cosine",
         augment="none",
+        label_smoothing=0.0,
     ),
     "resnet20": dict(
         dataset="fashion-mnist",
@@ -44,6 +46,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         weight_decay=5e-4,
         schedule="cosine",
         augment="crop-flip",
+        label_smoothing=0.0,
     ),
 }
 DATASETS = ("mnist", "fashion-mnist", "cifar10", "mnist-sample")
@@ -119,6 +122,23 @@ def _scheduler(
     return S.SequentialLR(optimizer, [warm, main(epochs - warmup)], milestones=[warmup]), False
 
 
+def _smoothing(text: str) -> float:
+    """``--label-smoothing``'s type: a number in [0, 1)."""
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
+    return value
+
+
+def _loss_fn(model: str, label_smoothing: float) -> Any:
+    """The training loss: the model's own (``googlenet_loss``) or cross-entropy, with
+    ``label_smoothing`` when it is not 0."""
+    from minicnn import models
+
+    loss = getattr(models, f"{model}_loss", minicnn.cross_entropy)
+    return functools.partial(loss, label_smoothing=label_smoothing) if label_smoothing else loss
+
+
 def _backend_choice(name: str | None) -> str:
     if name:
         return name
@@ -189,7 +209,7 @@ def _train(args: argparse.Namespace) -> int:
         f"training {args.model} on {recipe['dataset']} ({len(train_set):,} images) with "
         f"backend {name!r}, seed {args.seed}; writing to {args.out}"
     )
-    loss_fn = getattr(models, f"{args.model}_loss", minicnn.cross_entropy)  # googlenet_loss
+    loss_fn = _loss_fn(args.model, recipe["label_smoothing"])
     try:
         history = fit(
             model,
@@ -305,6 +325,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="crop: random 32x32 crop with padding 4; flip: horizontal; erase: random erasing "
         "(p 0.5, noise fill) after normalisation",
+    )
+    t.add_argument(
+        "--label-smoothing",
+        dest="label_smoothing",
+        type=_smoothing,
+        default=None,
+        help="training loss only: cross-entropy against (1 - s) one-hot + s / classes; the "
+        "reported test loss stays plain cross-entropy",
     )
     t.add_argument("--variant", choices=("classic", "relu"), default=None, help="LeNet-5 only")
     t.add_argument(

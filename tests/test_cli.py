@@ -73,3 +73,27 @@ def test_augment_choices_build_the_documented_pipelines():
         assert [type(t) for t in test_tf.transforms] == [Pad, Normalize]
         out = train_tf(train.data[:8].astype(np.float32) / 255, np.random.default_rng(0))
         assert out.shape == (8, 1, 32, 32)
+
+
+def test_label_smoothing_builds_the_training_loss(capsys):
+    import numpy as np
+    import pytest
+
+    import minicnn
+    from minicnn.cli import _loss_fn
+    from minicnn.models import googlenet_loss
+
+    rng = np.random.default_rng(0)
+    logits = minicnn.tensor(rng.standard_normal((6, 10)))
+    target = minicnn.tensor(rng.integers(0, 10, 6))
+    assert _loss_fn("resnet20", 0.0) is minicnn.cross_entropy
+    assert _loss_fn("googlenet", 0.0) is googlenet_loss
+    smooth = float(minicnn.cross_entropy(logits, target, label_smoothing=0.2).item())
+    plain = float(minicnn.cross_entropy(logits, target).item())
+    assert abs(smooth - plain) > 1e-3
+    for model in ("resnet20", "googlenet"):
+        got = float(_loss_fn(model, 0.2)(logits, target).item())
+        assert got == pytest.approx(smooth, rel=1e-12), model
+    with pytest.raises(SystemExit):
+        main(["train", "resnet20", "--label-smoothing", "1.5"])
+    assert "--label-smoothing: expected a number in [0, 1), got 1.5" in capsys.readouterr().err

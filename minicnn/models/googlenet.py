@@ -248,15 +248,17 @@ def googlenet(
     return GoogLeNet(num_classes, in_channels, aux_logits, branch3_kernel)
 
 
-def googlenet_loss(outputs: Tensor | GoogLeNetOutputs, target: Tensor) -> Tensor:
+def googlenet_loss(
+    outputs: Tensor | GoogLeNetOutputs, target: Tensor, label_smoothing: float = 0.0
+) -> Tensor:
     """Cross-entropy of the main logits, plus 0.3 times that of each auxiliary head when
     ``outputs`` is a ``GoogLeNetOutputs`` (training mode); ``target`` is (N,) class indices."""
     if not isinstance(outputs, GoogLeNetOutputs):
-        return F.cross_entropy(outputs, target)
-    loss = F.cross_entropy(outputs.logits, target)
+        return F.cross_entropy(outputs, target, label_smoothing=label_smoothing)
+    loss = F.cross_entropy(outputs.logits, target, label_smoothing=label_smoothing)
     for aux in (outputs.aux_logits1, outputs.aux_logits2):
         if aux is not None:
-            loss = loss + 0.3 * F.cross_entropy(aux, target)
+            loss = loss + 0.3 * F.cross_entropy(aux, target, label_smoothing=label_smoothing)
     return loss
 
 
