@@ -40,8 +40,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "resnet20": dict(
         dataset="fashion-mnist",
         epochs=40,
-        batch_size=128,
-        lr=0.1,
+        batch_size=64,
+        lr=0.05,
         momentum=0.9,
         weight_decay=5e-4,
         schedule="cosine",
