@@ -20,6 +20,9 @@ from pathlib import Path
 from benchmarks.common import RESULTS
 
 SAME = ("model", "dataset", "backend", "recipe", "epochs")
+# Recipe fields added to training after some records were written, with the value that records
+# without them were trained with.
+RECIPE_DEFAULTS = {"label_smoothing": 0.0}
 
 
 def load(names: list[str], results: Path = RESULTS) -> list[dict]:
@@ -28,7 +31,9 @@ def load(names: list[str], results: Path = RESULTS) -> list[dict]:
         path = results / name / "record.json"
         if not path.is_file():
             raise FileNotFoundError(f"record {name!r}: expected {path}, which does not exist")
-        records.append({"record": name, **json.loads(path.read_text())})
+        record = {"record": name, **json.loads(path.read_text())}
+        record["recipe"] = {**RECIPE_DEFAULTS, **(record.get("recipe") or {})}
+        records.append(record)
     if len(records) < 2:
         raise ValueError(f"records: expected at least 2 to compare, got {len(records)}")
     first = records[0]

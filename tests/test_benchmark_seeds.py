@@ -50,6 +50,15 @@ def test_records_differing_in_more_than_the_seed_are_refused(tmp_path):
         load(["a", "b"], tmp_path)
 
 
+def test_a_recipe_field_missing_from_an_older_record_takes_its_default(tmp_path):
+    write(tmp_path, "old", 0, 0.95, 0.95)
+    write(tmp_path, "new", 1, 0.94, 0.94, recipe={**RECIPE, "label_smoothing": 0.0})
+    write(tmp_path, "ls", 2, 0.94, 0.94, recipe={**RECIPE, "label_smoothing": 0.1})
+    assert summarise(load(["old", "new"], tmp_path))["recipe"]["label_smoothing"] == 0.0
+    with pytest.raises(ValueError, match="record 'ls': recipe"):
+        load(["old", "ls"], tmp_path)
+
+
 def test_repeated_seed_missing_record_and_single_record_are_refused(tmp_path):
     write(tmp_path, "a", 0, 0.95, 0.95)
     write(tmp_path, "b", 0, 0.94, 0.94)
