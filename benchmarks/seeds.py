@@ -17,7 +17,7 @@ import json
 import statistics
 from pathlib import Path
 
-from benchmarks.common import RESULTS
+from benchmarks.common import RESULTS, write_json
 
 SAME = ("model", "dataset", "backend", "recipe", "epochs")
 # Recipe fields added to training after some records were written, with the value that records
@@ -94,7 +94,7 @@ def table(summary: dict) -> str:
         spe = r["seconds_per_epoch_median"]
         lines.append(
             f"| {r['seed']} | {100 * r['final_test_accuracy']:.2f}% "
-            f"| {100 * r['best_test_accuracy']:.2f}% | {spe:.0f} |"
+            f"| {100 * r['best_test_accuracy']:.2f}% | {'-' if spe is None else f'{spe:.0f}'} |"
         )
     f = summary["final_test_accuracy"]
     lines.append(
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = summarise(load(args.records), args.target)
     except (FileNotFoundError, ValueError) as e:
         p.error(str(e))
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(args.name, summary)
     print(table(summary))
     return 0
 
