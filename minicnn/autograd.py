@@ -112,7 +112,7 @@ class Function:
         _check_float_dtypes(op, tensors)
         self.backend = name
         self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        raw = tuple(a.data if isinstance(a, Tensor) else a for a in args)
+        raw = tuple(a.array if isinstance(a, Tensor) else a for a in args)
         with backend.op_backend(name):
             out = self.forward(*raw, **kwargs)
         out_backend = getattr(self, "out_backend", name)

@@ -41,7 +41,7 @@ def _run(fn: Callable[..., Any], args: Sequence[Any]) -> Tensor:
 def _fresh(inputs: Sequence[Any]) -> list[Any]:
     """Leaf copies of the inputs, so each backward starts with empty .grad."""
     return [
-        Tensor._from_op(t.data.copy(), t.backend, None).requires_grad_(t.requires_grad)
+        Tensor._from_op(t.array.copy(), t.backend, None).requires_grad_(t.requires_grad)
         if isinstance(t, Tensor)
         else t
         for t in inputs
@@ -60,7 +60,7 @@ def _vjp(fn: Callable[..., Any], inputs: Sequence[Any], u: Any, checked: list[in
     for i in checked:
         g = args[i].grad
         res.append(
-            np.zeros(args[i].shape) if g is None else backend.to_host(g.data).astype(np.float64)
+            np.zeros(args[i].shape) if g is None else backend.to_host(g.array).astype(np.float64)
         )
     return res
 
@@ -70,9 +70,9 @@ def _eval(fn: Callable[..., Any], inputs: Sequence[Any], i: int, delta: np.ndarr
     """f with input ``i`` shifted by ``delta``, as a flat host float64 array."""
     args = list(inputs)
     t = args[i]
-    shifted = t.data + backend.move(delta.reshape(t.shape), "numpy", t.backend)
+    shifted = t.array + backend.move(delta.reshape(t.shape), "numpy", t.backend)
     args[i] = Tensor._from_op(shifted, t.backend, None)
-    return backend.to_host(_run(fn, args).data).astype(np.float64).ravel()
+    return backend.to_host(_run(fn, args).array).astype(np.float64).ravel()
 
 
 def gradcheck(
@@ -104,7 +104,7 @@ def gradcheck(
                 f"dominated by rounding error), got {inputs[i].dtype.name}; pass x.double()"
             )
     with no_grad():
-        y0 = backend.to_host(_run(fn, inputs).data)
+        y0 = backend.to_host(_run(fn, inputs).array)
     if y0.dtype != np.float64:
         raise GradcheckError(f"fn's output must be float64, got {y0.dtype.name}")
     rng = np.random.default_rng(seed)

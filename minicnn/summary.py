@@ -100,7 +100,7 @@ def summary(
         counted.update(id(p) for p in own)
         name = names.get(id(module)) or type(module).__name__
         rows.append((name, type(module).__name__, _describe(output), sum(p.numel() for p in own)))
-        activation_bytes += sum(t.data.nbytes for t in _tensors(output))
+        activation_bytes += sum(t.array.nbytes for t in _tensors(output))
 
     handles = [
         m.register_forward_hook(record)
@@ -122,10 +122,10 @@ def summary(
     trainable = sum(p.numel() for p in params if p.requires_grad)
     buffers = list(model.buffers())
     sizes = {
-        "Input size (MB)": sum(t.data.nbytes for t in inputs),
+        "Input size (MB)": sum(t.array.nbytes for t in inputs),
         "Forward activations (MB)": activation_bytes,
-        "Params size (MB)": sum(p.data.nbytes for p in params),
-        "Buffers size (MB)": sum(b.data.nbytes for b in buffers),
+        "Params size (MB)": sum(p.array.nbytes for p in params),
+        "Buffers size (MB)": sum(b.array.nbytes for b in buffers),
     }
 
     header = ("Layer", "Type", "Output shape", "Param #")

@@ -1,6 +1,6 @@
 """Tensor: an array of one backend, plus what reverse-mode autograd needs.
 
-A tensor holds ``data`` (a NumPy array on the ``numpy`` and ``numba`` backends, a CuPy array on
+A tensor holds ``array`` (a NumPy array on the ``numpy`` and ``numba`` backends, a CuPy array on
 ``cupy``), the name of its ``backend``, ``requires_grad``, and, when an op made it while grad
 mode was on, ``grad_fn``: the Function that made it. ``backward()`` sorts the graph behind a
 tensor topologically and runs each Function's backward once, in reverse order, summing the
@@ -60,7 +60,7 @@ class Tensor:
         backend: str | None = None,
     ) -> None:
         name = _resolve_backend(data, backend)
-        self.data = _to_array(data, dtype, name)
+        self.array = _to_array(data, dtype, name)
         self.backend = name
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
@@ -72,7 +72,7 @@ class Tensor:
     def _from_op(cls, data: Any, name: str, grad_fn: autograd.Function | None) -> Tensor:
         """Wrap an op's output array without copying or converting it."""
         t = cls.__new__(cls)
-        t.data = data
+        t.array = data
         t.backend = name
         t.grad = None
         t.grad_fn = grad_fn
@@ -98,6 +98,28 @@ class Tensor:
             )
         self._requires_grad = bool(value)
 
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's array, cut from the graph (PyTorch's ``.data``).
+
+        ``w.data.sub_(lr * w.grad)`` updates ``w`` in place without recording anything. The raw
+        array itself is :attr:`array`.
+        """
+        return Tensor._from_op(self.array, self.backend, None)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """``t.data = other`` makes ``t`` hold ``other``'s array (a tensor or a raw array)."""
+        if isinstance(value, Tensor):
+            if value.backend != self.backend:
+                raise TypeError(
+                    f"data: expected a tensor on backend {self.backend!r}, got {value.backend!r}"
+                )
+            value = value.array
+        elif not backend.is_array(value):
+            raise TypeError(f"data: expected a Tensor or an array, got {type(value).__name__}")
+        self.array = value
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad
         return self
@@ -112,7 +134,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory)."""
-        return Tensor._from_op(self.data, self.backend, None)
+        return Tensor._from_op(self.array, self.backend, None)
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see the module docstring)."""
@@ -123,12 +145,12 @@ class Tensor:
             )
         xp = backend.xp(self.backend)
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(
                     f"backward: gradient can be omitted only for a one-element output; this "
                     f"tensor has shape {tuple(self.shape)}, so pass gradient=<a tensor of that shape>"
                 )
-            g = xp.ones_like(self.data)
+            g = xp.ones_like(self.array)
         else:
             if not isinstance(gradient, Tensor):
                 gradient = Tensor(gradient, dtype=self.dtype, backend=self.backend)
@@ -141,28 +163,28 @@ class Tensor:
                 raise ValueError(
                     f"gradient: expected shape {tuple(self.shape)}, got {tuple(gradient.shape)}"
                 )
-            g = gradient.data.astype(self.dtype, copy=False)
+            g = gradient.array.astype(self.dtype, copy=False)
         _run_backward(self, g, retain_graph, user_gradient=gradient is not None)
 
     # ----- array facts ----------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         """The shape, or its length along ``dim`` (as PyTorch's ``Tensor.size``)."""
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -172,15 +194,15 @@ class Tensor:
     # ----- conversion -----------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (shares memory on host backends, copies from the GPU)."""
-        return backend.to_host(self.data)
+        return backend.to_host(self.array)
 
     def item(self) -> float | int | bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"item: only one-element tensors can be converted to a Python scalar; "
                 f"this one has shape {tuple(self.shape)}"
             )
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def tolist(self) -> Any:
         return self.numpy().tolist()
@@ -260,11 +282,11 @@ class Tensor:
                 raise TypeError(
                     f"value: expected a tensor on backend {self.backend!r}, got {value.backend!r}"
                 )
-            value = value.data
-        self.data[_raw_index(index)] = value
+            value = value.array
+        self.array[_raw_index(index)] = value
 
     def zero_(self) -> Tensor:
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     # Operators and array methods are defined in minicnn/ops and attached below.
@@ -287,7 +309,7 @@ def _to_array(data: Any, dtype: Any, name: str) -> Any:
     their dtype unless ``dtype`` is given.
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     target = as_dtype(dtype) if dtype is not None else None
     if backend.is_array(data):
         arr = backend.move(data, backend.backend_of_array(data), name)
@@ -312,9 +334,9 @@ def _to_array(data: Any, dtype: Any, name: str) -> Any:
 def _raw_index(index: Any) -> Any:
     """Replace tensors inside an index by their arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
     return index
 
 
@@ -360,7 +382,7 @@ def _run_backward(root: Tensor, g: Any, retain_graph: bool, user_gradient: bool)
                 handed.add(id(arr))
                 t.grad = Tensor._from_op(arr, t.backend, None)
             else:
-                t.grad = Tensor._from_op(t.grad.data + g, t.backend, None)
+                t.grad = Tensor._from_op(t.grad.array + g, t.backend, None)
         fn = t.grad_fn
         if fn is None:
             continue

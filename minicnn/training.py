@@ -80,8 +80,8 @@ def evaluate(
             for x, y in loader:
                 logits = model(x)
                 loss_sum += float(loss_fn(logits, y, reduction="sum").item())
-                pred = backend.to_host(logits.argmax(1).data)
-                true = backend.to_host(y.data)
+                pred = backend.to_host(logits.argmax(1).array)
+                true = backend.to_host(y.array)
                 C = num_classes or logits.shape[1]
                 if confusion is None:
                     confusion = np.zeros((C, C), dtype=np.int64)
@@ -113,7 +113,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def _host_state(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: backend.to_host(v.data) for k, v in state.items()}
+    return {k: backend.to_host(v.array) for k, v in state.items()}
 
 
 def save_checkpoint(

@@ -304,3 +304,17 @@ def test_tensor_rejects_an_unknown_backend():
 def test_backward_of_a_tensor_without_grad(backend_name):
     with pytest.raises(RuntimeError, match="backward: this tensor does not require grad"):
         minicnn.tensor([1.0]).sum().backward()
+
+
+def test_data_is_a_detached_tensor_sharing_the_array():
+    # PyTorch's manual-SGD idiom: w.data is a tensor, outside the graph, over w's storage.
+    w = minicnn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    d = w.data
+    assert isinstance(d, minicnn.Tensor) and d.grad_fn is None and not d.requires_grad
+    assert d.array is w.array
+    d.array[0] = 5.0
+    assert w.tolist() == [5.0, 2.0, 3.0]
+    w.data = minicnn.tensor([7.0, 8.0, 9.0])
+    assert w.tolist() == [7.0, 8.0, 9.0] and w.requires_grad
+    with pytest.raises(TypeError, match="data"):
+        w.data = [1.0, 2.0, 3.0]

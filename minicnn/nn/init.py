@@ -1,6 +1,6 @@
 """Weight initialisers, with PyTorch's formulas: ``kaiming_*``, ``xavier_*``, ``normal_``, ...
 
-Each one fills ``tensor.data`` in place on the tensor's own backend, under ``no_grad``, and
+Each one fills ``tensor.array`` in place on the tensor's own backend, under ``no_grad``, and
 returns the tensor. Random ones draw from minicnn's generator for that backend (seeded by
 ``minicnn.manual_seed``), in float64, then cast to the tensor's dtype, so a float32 and a
 float64 copy of a model start from the same numbers (up to rounding).
@@ -78,9 +78,9 @@ def _check_tensor(fn: str, tensor: Any, random: bool = False) -> None:
 
 
 def _write(tensor: Tensor, values: Any) -> Tensor:
-    """Copy ``values`` (an array of the tensor's backend, or a scalar) into ``tensor.data``."""
+    """Copy ``values`` (an array of the tensor's backend, or a scalar) into ``tensor.array``."""
     with autograd.no_grad():
-        tensor.data[...] = values
+        tensor.array[...] = values
     return tensor
 
 

@@ -341,7 +341,7 @@ class Module:
         """An OrderedDict name -> Tensor of parameters and persistent buffers, as detached
         copies: later training does not change a saved state_dict."""
         return OrderedDict(
-            (name, Tensor._from_op(t.data.copy(), t.backend, None))
+            (name, Tensor._from_op(t.array.copy(), t.backend, None))
             for name, t in self._state_items()
         )
 
@@ -370,7 +370,7 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            data = value.data if isinstance(value, Tensor) else value
+            data = value.array if isinstance(value, Tensor) else value
             if not backend.is_array(data):
                 data = np.asarray(data)
             if tuple(data.shape) != target.shape:
@@ -387,7 +387,7 @@ class Module:
             )
         for name, data in values.items():
             target = targets[name]
-            target.data[...] = data.astype(target.dtype, copy=False)
+            target.array[...] = data.astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
 
     # ----- moving ---------------------------------------------------------------------------
@@ -395,14 +395,14 @@ class Module:
         """Move every parameter and buffer to backend ``target`` (``"numpy"``, ``"numba"``,
         ``"cupy"``), or cast the floating-point ones to dtype ``target``; in place.
 
-        The Parameter objects stay the same (their ``.data`` is replaced and ``.grad`` reset),
+        The Parameter objects stay the same (their ``.array`` is replaced and ``.grad`` reset),
         so an optimizer made before the move keeps working. Returns ``self``.
         """
         if isinstance(target, str) and target in backend.BACKENDS:
             backend._require(target)
 
             def convert(t: Tensor) -> None:
-                t.data = backend.move(t.data, t.backend, target)
+                t.array = backend.move(t.array, t.backend, target)
                 t.backend = target
         else:
             try:
@@ -419,7 +419,7 @@ class Module:
 
             def convert(t: Tensor) -> None:
                 if t.dtype.kind == "f":  # integer buffers (num_batches_tracked) keep their dtype
-                    t.data = t.data.astype(dtype)
+                    t.array = t.array.astype(dtype)
 
         with autograd.no_grad():
             for t in itertools.chain(self.parameters(), self.buffers()):

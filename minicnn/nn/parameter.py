@@ -21,7 +21,7 @@ class Parameter(Tensor):
             data = np.empty((0,), dtype=np.float32)
         if isinstance(data, Tensor):
             # Share the array: a Parameter is a view of the tensor it wraps, never a graph node.
-            self.data = data.data
+            self.array = data.array
             self.backend = data.backend
             self.grad = None
             self.grad_fn = None

@@ -21,10 +21,10 @@ def _compare(ufunc: str) -> Any:
                     f"comparison: operands live on different backends "
                     f"({self.backend!r} and {other.backend!r})"
                 )
-            other = other.data
+            other = other.array
         elif not (_is_scalar(other) or isinstance(other, bool)):
             return NotImplemented
-        data = getattr(backend.xp(self.backend), ufunc)(self.data, other)
+        data = getattr(backend.xp(self.backend), ufunc)(self.array, other)
         return Tensor._from_op(data, self.backend, None)
 
     method.__name__ = f"__{ufunc}__"

@@ -144,7 +144,7 @@ def _class_targets(op: str, input: Tensor, target: Any) -> tuple[Tensor, Any, An
     if input.ndim < 2:
         raise ValueError(f"input: expected shape (N, C) or (N, C, d1, ...), got {input.shape}")
     xp = backend.xp(input.backend)
-    t = target.data if isinstance(target, Tensor) else target
+    t = target.array if isinstance(target, Tensor) else target
     if isinstance(target, Tensor) and target.backend != input.backend:
         raise TypeError(
             f"{op}: input and target live on different backends "
@@ -188,7 +188,7 @@ def _coefficients(
     if weight is None:
         w = xp.ones(C, dt)
     else:
-        w = (weight.data if isinstance(weight, Tensor) else xp.asarray(weight)).astype(dt)
+        w = (weight.array if isinstance(weight, Tensor) else xp.asarray(weight)).astype(dt)
         if tuple(w.shape) != (C,):
             raise ValueError(f"weight: expected shape ({C},), got {tuple(w.shape)}")
     M = t.shape[0]

@@ -119,9 +119,9 @@ def batch_norm(
         y = fn(x, gamma, beta, float(eps))
         if running_mean is not None:
             update = backend.kernel("batchnorm_update_running", input.backend)
-            running_mean.data, running_var.data = update(
-                running_mean.data,
-                running_var.data,
+            running_mean.array, running_var.array = update(
+                running_mean.array,
+                running_var.array,
                 fn.mean,
                 fn.invstd,
                 float(momentum),

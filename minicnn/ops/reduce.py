@@ -204,7 +204,7 @@ def _nonempty(op: str, input: Tensor) -> None:
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (flat when ``dim`` is None); not differentiable."""
     _nonempty("argmax", input)
-    data = input.data.argmax(axis=dim)
+    data = input.array.argmax(axis=dim)
     if keepdim and dim is not None:
         data = backend.xp(input.backend).expand_dims(data, dim)
     return Tensor._from_op(data.astype("int64"), input.backend, None)
@@ -213,7 +213,7 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the smallest value (flat when ``dim`` is None); not differentiable."""
     _nonempty("argmin", input)
-    data = input.data.argmin(axis=dim)
+    data = input.array.argmin(axis=dim)
     if keepdim and dim is not None:
         data = backend.xp(input.backend).expand_dims(data, dim)
     return Tensor._from_op(data.astype("int64"), input.backend, None)

@@ -78,10 +78,10 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            state["exp_avg"] = xp.zeros_like(p.array)
+            state["exp_avg_sq"] = xp.zeros_like(p.array)
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+            state["max_exp_avg_sq"] = xp.zeros_like(p.array)
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -89,9 +89,9 @@ class Adam(Optimizer):
         g = -grad if group["maximize"] else grad
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:
-                p.data *= 1 - lr * weight_decay
+                p.array *= 1 - lr * weight_decay
             else:
-                g = g + weight_decay * p.data  # a new array: .grad is never modified
+                g = g + weight_decay * p.array  # a new array: .grad is never modified
         m *= beta1
         m += (1 - beta1) * g
         v *= beta2
@@ -102,7 +102,7 @@ class Adam(Optimizer):
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t
         denom = xp.sqrt(v) / math.sqrt(bias_correction2) + eps  # sqrt(v_hat) + eps
-        p.data -= (lr / bias_correction1) * m / denom  # lr * m_hat / denom, in place
+        p.array -= (lr / bias_correction1) * m / denom  # lr * m_hat / denom, in place
 
 
 class AdamW(Adam):

@@ -3,7 +3,7 @@
 An optimizer is given the parameters to train, either as one iterable of tensors or as a list
 of *parameter groups*, dicts such as ``{"params": model.fc.parameters(), "lr": 0.01}``; a
 group's missing hyperparameters are filled in from the optimizer's defaults. ``step()`` reads
-each parameter's ``.grad`` and updates ``.data`` in place, under ``no_grad``, with array math
+each parameter's ``.grad`` and updates ``.array`` in place, under ``no_grad``, with array math
 on the parameter's own backend; the Parameter objects are never replaced, so the model and the
 optimizer keep pointing at the same tensors. Parameters whose ``.grad`` is None are skipped.
 
@@ -120,11 +120,11 @@ class Optimizer:
                         continue
                     state = self.state[p]
                     _follow_param(p, state)
-                    self._update(p, p.grad.data, group, state)
+                    self._update(p, p.grad.array, group, state)
         return loss
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict) -> None:
-        """Update ``p.data`` in place from ``grad`` (an array like ``p.data``), using the
+        """Update ``p.array`` in place from ``grad`` (an array like ``p.array``), using the
         hyperparameters of ``group`` and this parameter's ``state`` (a dict to read and fill)."""
         raise NotImplementedError(f"{type(self).__name__} does not define _update()")
 
@@ -234,7 +234,7 @@ def _follow_param(p: Tensor, state: dict[str, Any]) -> None:
     ``model.double()`` after some steps replaces the parameters' arrays, not their state."""
     for key, value in state.items():
         if backend.is_array(value) and (
-            backend.backend_of_array(value) != backend.backend_of_array(p.data)
+            backend.backend_of_array(value) != backend.backend_of_array(p.array)
             or value.dtype != p.dtype
         ):
             moved = backend.move(value, backend.backend_of_array(value), p.backend)

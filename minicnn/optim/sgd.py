@@ -61,16 +61,16 @@ class SGD(Optimizer):
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict) -> None:
         # The whole update is one fused kernel (kernels/*/optim.py), written out in the
-        # docstring above; it changes p.data and the momentum buffer in place.
+        # docstring above; it changes p.array and the momentum buffer in place.
         buf = None
         first = False
         if group["momentum"] != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = backend.xp(p.backend).empty_like(p.data)
+                buf = state["momentum_buffer"] = backend.xp(p.backend).empty_like(p.array)
                 first = True
         backend.kernel("sgd_update_", p.backend)(
-            p.data,
+            p.array,
             grad,
             buf,
             group["lr"],

@@ -123,8 +123,8 @@ def test_adaptive_pools(backend_name, size, expected):
 
 def _copies(bn: nn.Module) -> tuple[minicnn.Tensor, minicnn.Tensor]:
     return (
-        minicnn.tensor(bn.running_mean.data.copy()),
-        minicnn.tensor(bn.running_var.data.copy()),
+        minicnn.tensor(bn.running_mean.array.copy()),
+        minicnn.tensor(bn.running_var.array.copy()),
     )
 
 

@@ -302,7 +302,7 @@ def test_to_backend_keeps_parameter_identity(backend_name):
     assert all(a is b for a, b in zip(buffers, net.buffers()))
     for t in [*params, *buffers]:
         assert t.backend == backend_name and t.grad is None
-        assert minicnn.backend.backend_of_array(t.data) == (
+        assert minicnn.backend.backend_of_array(t.array) == (
             "cupy" if backend_name == "cupy" else "numpy"
         )
     for k, v in net.state_dict().items():
@@ -363,7 +363,7 @@ def test_repr_of_layers_and_nesting():
 def test_parameter():
     t = minicnn.tensor([1.0, 2.0])
     p = nn.Parameter(t)
-    assert p.requires_grad and p.is_leaf and p.data is t.data  # shares the array
+    assert p.requires_grad and p.is_leaf and p.array is t.array  # shares the array
     assert repr(p) == "Parameter containing:\ntensor([1., 2.], requires_grad=True)"
     assert not nn.Parameter(minicnn.zeros(2), requires_grad=False).requires_grad
     assert nn.Parameter([1.0]).dtype == np.float32

@@ -121,7 +121,7 @@ def test_non_contiguous_input_and_gradient(backend_name):
     x, w = uniform(8, (2, 3, 6, 5)), uniform(9, (4, 3, 3, 2))
     leaf = as_tensor(x.transpose(0, 1, 3, 2).copy(), requires_grad=True)  # (N, C, W, H)
     xt = minicnn.transpose(leaf, 2, 3)  # a (N, C, H, W) view with swapped strides
-    assert not xt.data.flags["C_CONTIGUOUS"]
+    assert not xt.array.flags["C_CONTIGUOUS"]
     y = F.conv2d(xt, as_tensor(w), stride=(2, 1), padding=1)
     expected = R.conv2d_forward_loop(x, w, None, 2, 1, 1, 1, 1, 1, 1)
     np.testing.assert_allclose(host(y), expected, rtol=1e-10, atol=1e-12)

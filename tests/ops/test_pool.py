@@ -367,7 +367,7 @@ def test_non_contiguous_input_and_gradient(backend_name, op, args):
         if view:  # the same values, reached through a transposed view
             leaf = as_tensor(x.transpose(0, 1, 3, 2).copy(), requires_grad=True)
             xt = minicnn.transpose(leaf, 2, 3)
-            assert not xt.data.flags["C_CONTIGUOUS"]
+            assert not xt.array.flags["C_CONTIGUOUS"]
         else:
             leaf = xt = as_tensor(x, requires_grad=True)
         y = op(xt, *args)

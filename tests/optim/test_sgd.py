@@ -95,11 +95,11 @@ def test_sgd_matches_reference(backend_name, kwargs):
 
 def test_step_updates_data_in_place_and_keeps_dtype(backend_name):
     w = param(W0, dtype=np.float32)
-    array = w.data
+    array = w.array
     opt = SGD([w], lr=0.1, momentum=0.9)
     set_grad(w, np.ones(4))
     opt.step()
-    assert w.data is array  # the same array, written in place
+    assert w.array is array  # the same array, written in place
     assert w.dtype == np.float32
     assert w.backend == backend_name
     assert w.grad_fn is None and w.requires_grad

@@ -96,7 +96,7 @@ class _BatchNorm(Module):
         """F.batch_norm with this layer's state; input (N, C), (N, C, L) or (N, C, H, W)."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1  # a counter, outside the graph
+            self.num_batches_tracked.array += 1  # a counter, outside the graph
             if self.momentum is None:  # cumulative average: batch k gets weight 1/k
                 factor = 1.0 / float(self.num_batches_tracked.item())
         # Without running statistics there is nothing to evaluate with: use the batch's.
