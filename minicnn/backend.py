@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from types import ModuleType
@@ -159,8 +160,13 @@ def kernel(kernel_name: str, name: str | None = None) -> Any:
     name = _require(_check_name(name or current()))
     table = _kernel_tables.get(name)
     if table is None:
-        table = importlib.import_module(_KERNEL_MODULES[name]).KERNELS
-        _kernel_tables[name] = table
+        module = importlib.import_module(_KERNEL_MODULES[name])
+        # A backend that compiles its kernels on first use says so once, on a cold cache, so
+        # that a long first step is not mistaken for a hang.
+        notice = getattr(module, "compile_notice", lambda: None)()
+        if notice:
+            print(f"minicnn: {notice}", file=sys.stderr, flush=True)
+        table = _kernel_tables[name] = module.KERNELS
     try:
         return table[kernel_name]
     except KeyError:
