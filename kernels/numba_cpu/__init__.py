@@ -34,8 +34,10 @@ import numba
 _HERE = Path(__file__).resolve().parent
 _PRUNE_AFTER_S = 30 * 24 * 3600
 
-# Measured: a LeNet-5 training step and evaluation (float32) with an empty cache, 2-core machine.
-COLD_COMPILE_S = 30
+# What compiling costs, for the notice: `python -m minicnn train lenet5 --dataset mnist-sample
+# --epochs 1` took 41 CPU seconds with an empty cache and 5 with a full one (2-core AMD EPYC
+# virtual machine); compilation runs on one thread, so that is about its wall time when idle.
+COLD_COMPILE_S = 35
 
 
 def source_hash(folder: Path = _HERE) -> str:
