@@ -6,7 +6,8 @@ mode was on, ``grad_fn``: the Function that made it. ``backward()`` sorts the gr
 tensor topologically and runs each Function's backward once, in reverse order, summing the
 gradients that reach a tensor from every use (``+=``), so a tensor used twice, as in a residual
 branch, gets both contributions. Leaves (tensors made by you, not by an op) that require grad
-receive the sum in ``.grad``; across calls, ``.grad`` accumulates until you zero it.
+receive the sum in ``.grad``; across calls, ``.grad`` accumulates until you zero it. A hook
+registered with :meth:`Tensor.register_hook` sees that sum before it is used, and may replace it.
 
 Calling ``backward()`` twice: the first call frees what each Function saved for its backward,
 so a second call through the same graph raises ``RuntimeError``. Pass ``retain_graph=True`` to
@@ -51,6 +52,7 @@ class Tensor:
 
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
     __hash__ = object.__hash__  # == builds a tensor, so hash by identity as PyTorch does
+    _hooks: dict[int, Any] | None = None  # register_hook's, made on the first registration
 
     def __init__(
         self,
@@ -131,6 +133,20 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         self._retains_grad = True
+
+    def register_hook(self, hook: Any) -> autograd.RemovableHandle:
+        """Call ``hook(grad)`` each time backward has the gradient with respect to this tensor
+        (summed over all its uses), before it flows on or into ``.grad``; a non-None return (a
+        tensor of the same shape) replaces it. Returns a handle whose ``remove()`` detaches
+        the hook. Example: ``h.register_hook(lambda g: g.clamp(-1, 1))`` clips what reaches
+        the layers below ``h``."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that does not require grad"
+            )
+        if self._hooks is None:
+            self._hooks = {}
+        return autograd.add_hook(self._hooks, hook)
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory)."""
@@ -375,6 +391,9 @@ def _run_backward(root: Tensor, g: Any, retain_graph: bool, user_gradient: bool)
         g = grads.pop(id(t), None)
         if g is None:
             continue
+        if t._hooks:
+            g = _run_hooks(t, g)
+            handed.add(id(g))  # a hook may have kept the array it was shown
         if t.grad_fn is None or t._retains_grad:
             if t.grad is None:
                 owned = g.base is None and id(g) not in handed
@@ -408,6 +427,26 @@ def _run_backward(root: Tensor, g: Any, retain_graph: bool, user_gradient: bool)
             grads[key] = gp if key not in grads else grads[key] + gp
         if not retain_graph:
             fn.release()
+
+
+def _run_hooks(t: Tensor, g: Any) -> Any:
+    """Show gradient ``g`` of ``t`` to each of its hooks in turn; a non-None return replaces it."""
+    for hook in list(t._hooks.values()):
+        result = hook(Tensor._from_op(g, t.backend, None))
+        if result is None:
+            continue
+        if not isinstance(result, Tensor) or result.backend != t.backend:
+            got = result.backend if isinstance(result, Tensor) else type(result).__name__
+            raise TypeError(
+                f"hook: a tensor hook must return None or a Tensor on backend {t.backend!r}, "
+                f"got {got}"
+            )
+        if result.shape != t.shape:
+            raise ValueError(
+                f"hook: returned a gradient of shape {result.shape} for a tensor of shape {t.shape}"
+            )
+        g = result.array.astype(t.dtype, copy=False)
+    return g
 
 
 def tensor(
