@@ -4,7 +4,8 @@ A Module is a tree. Assigning an attribute does the bookkeeping (``__setattr__``
 :class:`Parameter` goes into ``_parameters``, a Module into ``_modules``, and a tensor
 registered with :meth:`Module.register_buffer` (running statistics, say) into ``_buffers``.
 Everything else (``parameters()``, ``state_dict()``, ``to()``, ``train()``, ``repr``) is a
-walk over that tree. ``model(x)`` calls ``forward(x)``, then any forward hooks.
+walk over that tree. ``model(x)`` calls ``forward(x)``, then any forward hooks; backward hooks
+(:meth:`Module.register_full_backward_hook`) see the gradients of a call's inputs and outputs.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from minicnn import autograd, backend
+from minicnn.autograd import RemovableHandle
+from minicnn.nn.hooks import BackwardHookCall
 from minicnn.nn.parameter import Parameter
 from minicnn.tensor import Tensor, as_dtype
-
-_hook_ids = itertools.count()
 
 
 class IncompatibleKeys(NamedTuple):
@@ -28,23 +29,6 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook``; ``handle.remove()`` detaches the hook."""
-
-    def __init__(self, hooks: dict[int, Callable[..., Any]], key: int) -> None:
-        self._hooks = hooks
-        self.id = key
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 class Module:
@@ -74,27 +58,43 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; every subclass defines it."""
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define it")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        backward_hooks = self.__dict__.get("_backward_hooks")  # absent in old pickles
+        call = None
+        if backward_hooks and autograd.is_grad_enabled():
+            call = BackwardHookCall(self, backward_hooks)
+            args = call.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:
                 output = result
+        if call is not None:
+            output = call.wrap_outputs(output)
         return output
 
     def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> RemovableHandle:
         """Call ``hook(module, inputs, output)`` after every forward; a non-None return
         replaces the output. Returns a handle whose ``remove()`` detaches the hook."""
-        if not callable(hook):
-            raise TypeError(f"hook: expected a callable, got {type(hook).__name__}")
-        key = next(_hook_ids)
-        self._forward_hooks[key] = hook
-        return RemovableHandle(self._forward_hooks, key)
+        return autograd.add_hook(self._forward_hooks, hook)
+
+    def register_full_backward_hook(
+        self, hook: Callable[[Module, tuple, tuple], Any]
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when backward has the gradients of a
+        call: ``grad_input`` one per positional argument (None where it is no tensor or needs
+        no gradient), ``grad_output`` one per output tensor. A non-None return, a tuple like
+        ``grad_input``, replaces it. Returns a handle whose ``remove()`` detaches the hook.
+        How the gradients are caught: ``minicnn/nn/hooks.py``."""
+        if "_backward_hooks" not in self.__dict__:
+            object.__setattr__(self, "_backward_hooks", OrderedDict())
+        return autograd.add_hook(self._backward_hooks, hook)
 
     # ----- registration ---------------------------------------------------------------------
     def _check_name(self, kind: str, name: Any) -> None:
