@@ -23,7 +23,7 @@ from minicnn.backend import (
     use_backend,
 )
 from minicnn.creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
-from minicnn.gradcheck import GradcheckError, gradcheck
+from minicnn.gradcheck import GradcheckError, check_graph, gradcheck
 from minicnn.ops import (
     abs,
     add,
@@ -99,6 +99,7 @@ __all__ = [
     "available_backends",
     "bool_",
     "cat",
+    "check_graph",
     "clamp",
     "cross_entropy",
     "data",
