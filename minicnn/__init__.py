@@ -84,6 +84,7 @@ __version__ = "0.1.0"
 
 # Subpackages, as torch.nn and torch.optim are reachable after "import torch".
 from minicnn import data, models, nn, optim  # noqa: E402
+from minicnn import interop, transfer  # noqa: E402
 
 __all__ = [
     "BACKENDS",
@@ -116,6 +117,7 @@ __all__ = [
     "gradcheck",
     "int32",
     "int64",
+    "interop",
     "is_grad_enabled",
     "leaky_relu",
     "log",
@@ -156,6 +158,7 @@ __all__ = [
     "summary",
     "tanh",
     "tensor",
+    "transfer",
     "transpose",
     "uint8",
     "unavailable_reason",
