@@ -83,8 +83,7 @@ from minicnn.tensor import (
 __version__ = "0.1.0"
 
 # Subpackages, as torch.nn and torch.optim are reachable after "import torch".
-from minicnn import data, models, nn, optim  # noqa: E402
-from minicnn import interop, transfer  # noqa: E402
+from minicnn import data, interop, models, nn, optim, transfer  # noqa: E402
 
 __all__ = [
     "BACKENDS",

@@ -97,7 +97,7 @@ def features(
     """Embeddings: the output of module ``layer`` (its dotted name; None: the model's output) for
     every image of ``data``, flattened to an (N, D) host NumPy array.
 
-    ``data``: an (N, C, H, W) array or Tensor, or an iterable of batches (a DataLoader; each
+    ``data``: an (N, C, H, W) (or (N, D), ...) array or Tensor, or an iterable of batches (a DataLoader; each
     batch ``x`` or ``(x, y)``). Rows come in the order of ``data``: for labels in the same order
     use a loader that does not shuffle. Runs in eval mode under ``no_grad`` and stops each
     forward pass at ``layer``; the model's modes and hooks are as before afterwards.
@@ -139,8 +139,11 @@ def features(
 
 def _batches(data: Any, batch_size: int) -> Iterable[Tensor]:
     if isinstance(data, Tensor) or backend.is_array(data):
-        if data.ndim != 4:
-            raise ValueError(f"data: expected (N, C, H, W) images, got shape {tuple(data.shape)}")
+        if data.ndim < 2:
+            raise ValueError(
+                f"data: expected a batch of inputs, (N, C, H, W) or (N, D), got shape "
+                f"{tuple(data.shape)}"
+            )
         for i in range(0, data.shape[0], batch_size):
             chunk = data[i : i + batch_size]
             yield chunk if isinstance(chunk, Tensor) else Tensor(chunk)

@@ -197,10 +197,8 @@ def test_features_bad_arguments():
         ValueError, match=r"layer: expected a module name of the model, one of \['body', 'body.0'"
     ):
         features(model, minicnn.randn(2, 1, 8, 8), "body.9")
-    with pytest.raises(
-        ValueError, match=r"data: expected \(N, C, H, W\) images, got shape \(2, 8, 8\)"
-    ):
-        features(model, np.zeros((2, 8, 8), np.float32))
+    with pytest.raises(ValueError, match=r"data: expected a batch of inputs, .* got shape \(8,\)"):
+        features(model, np.zeros(8, np.float32))
     with pytest.raises(ValueError, match="batch_size: expected an int >= 1, got 0"):
         features(model, minicnn.randn(2, 1, 8, 8), batch_size=0)
     with pytest.raises(ValueError, match="data: expected at least one image, got none"):
