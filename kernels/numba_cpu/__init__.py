@@ -54,3 +54,40 @@ KERNELS = {
 }
 
 __all__ = [*KERNELS, "KERNELS"]
+
+# The direct twins of the heavy kernels (direct.py): plain prange loops, read them first.
+from .direct import (  # noqa: E402
+    adaptive_avgpool2d_backward_direct,
+    adaptive_avgpool2d_forward_direct,
+    adaptive_maxpool2d_backward_direct,
+    adaptive_maxpool2d_forward_direct,
+    avgpool2d_backward_direct,
+    avgpool2d_forward_direct,
+    batchnorm_backward_direct,
+    batchnorm_forward_eval_direct,
+    batchnorm_forward_train_direct,
+    conv2d_backward_input_direct,
+    conv2d_backward_weight_direct,
+    conv2d_forward_direct,
+    maxpool2d_backward_direct,
+    maxpool2d_forward_direct,
+)
+
+DIRECT = {
+    "conv2d_forward_direct": conv2d_forward_direct,
+    "conv2d_backward_input_direct": conv2d_backward_input_direct,
+    "conv2d_backward_weight_direct": conv2d_backward_weight_direct,
+    "maxpool2d_forward_direct": maxpool2d_forward_direct,
+    "maxpool2d_backward_direct": maxpool2d_backward_direct,
+    "avgpool2d_forward_direct": avgpool2d_forward_direct,
+    "avgpool2d_backward_direct": avgpool2d_backward_direct,
+    "adaptive_avgpool2d_forward_direct": adaptive_avgpool2d_forward_direct,
+    "adaptive_avgpool2d_backward_direct": adaptive_avgpool2d_backward_direct,
+    "adaptive_maxpool2d_forward_direct": adaptive_maxpool2d_forward_direct,
+    "adaptive_maxpool2d_backward_direct": adaptive_maxpool2d_backward_direct,
+    "batchnorm_forward_train_direct": batchnorm_forward_train_direct,
+    "batchnorm_forward_eval_direct": batchnorm_forward_eval_direct,
+    "batchnorm_backward_direct": batchnorm_backward_direct,
+}
+
+__all__ += [*DIRECT, "DIRECT"]
