@@ -13,6 +13,14 @@ Incoming gradients are ``gy``; outgoing ``gx, gw, gb``.
 Each backend module ends with an explicit ``KERNELS = {name: function}`` dict holding every
 name in :data:`KERNEL_NAMES`; ``tests/kernels/test_contract.py`` checks names and parameter
 names for every importable backend.
+
+Direct twins. Each heavy kernel (convolution, pooling, batch norm) also exists in every backend
+as ``<name>_direct``: the loops of its definition, written to be read, with the fast kernel's
+parameters and results (``numpy_ref/direct.py``, ``numba_cpu/direct.py``, ``cuda/direct.cu``).
+Each backend exports them in a second table, ``DIRECT = {name_direct: function}``, holding
+every name in :data:`DIRECT_NAMES`, held to the same contract test; ``minicnn.backend.kernel``
+fetches one by its name (``kernel("conv2d_forward_direct")``). The fast kernels are the
+advanced reading, after the twins and ``benchmarks/conv_variants``.
 """
 
 # name -> parameter list. The docstring of each numpy_ref function is the full specification.
@@ -95,3 +103,27 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
 }
 
 KERNEL_NAMES: tuple[str, ...] = tuple(KERNEL_SIGNATURES)
+
+# The heavy kernels. Each has a direct twin, named <name>_direct, with the same parameters.
+HEAVY_KERNELS: tuple[str, ...] = (
+    "conv2d_forward",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
+    "maxpool2d_forward",
+    "maxpool2d_backward",
+    "avgpool2d_forward",
+    "avgpool2d_backward",
+    "adaptive_avgpool2d_forward",
+    "adaptive_avgpool2d_backward",
+    "adaptive_maxpool2d_forward",
+    "adaptive_maxpool2d_backward",
+    "batchnorm_forward_train",
+    "batchnorm_forward_eval",
+    "batchnorm_backward",
+)
+
+DIRECT_SIGNATURES: dict[str, tuple[str, ...]] = {
+    f"{name}_direct": KERNEL_SIGNATURES[name] for name in HEAVY_KERNELS
+}
+
+DIRECT_NAMES: tuple[str, ...] = tuple(DIRECT_SIGNATURES)

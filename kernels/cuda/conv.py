@@ -1,8 +1,7 @@
-"""conv2d on the GPU: launchers for the kernels of ``conv.cu``.
+"""conv2d on the GPU: launchers for the tiled implicit-GEMM kernels of ``conv.cu``.
 
-The contract functions (``conv2d_forward``, ``conv2d_backward_input``,
-``conv2d_backward_weight``) run the tiled implicit-GEMM kernels; the ``*_direct`` functions, with
-the same signatures, run the one-thread-per-output kernels kept for teaching and testing.
+The advanced reading: the same three passes, one thread per output element, are the direct
+twins in ``direct.cu`` (launched by ``direct.py``); read those, then ``benchmarks/conv_variants``.
 
 Tile shapes: a GEMM tile is BM rows by BN columns, computed by BM*BN/16 threads (4 x 4 outputs
 each). BN follows the number of columns (output channels per group for the forward pass), so
@@ -50,9 +49,6 @@ NAMES = tuple(
     + [f"conv2d_backward_weight_gemm_kernel<{t}, {bm}, {WEIGHT_BN}>" for t in _TYPES for bm in WEIGHT_ROW_TILES]
     + instantiations("conv2d_backward_weight_reduce_kernel")
     + instantiations("conv2d_weight_to_gemm_kernel")
-    + instantiations("conv2d_forward_direct_kernel")
-    + instantiations("conv2d_backward_input_direct_kernel")
-    + instantiations("conv2d_backward_weight_direct_kernel")
 )  # fmt: skip
 
 
@@ -299,95 +295,5 @@ def conv2d_backward_weight(
         elementwise_grid(gw.size),
         (256,),
         (ws, gw, np.int64(gw.size), np.int32(S)),
-    )
-    return gw
-
-
-def conv2d_forward_direct(
-    x: cupy.ndarray,
-    w: cupy.ndarray,
-    b: cupy.ndarray | None,
-    SH: int,
-    SW: int,
-    PH: int,
-    PW: int,
-    DH: int,
-    DW: int,
-    G: int,
-) -> cupy.ndarray:
-    """Like :func:`conv2d_forward`, one thread per output element (the teaching kernel)."""
-    cp = import_cupy()
-    N, C, H, W, OC, KH, KW, OH, OW = _forward_shapes(x, w, b, SH, SW, PH, PW, DH, DW, G)
-    y = cp.empty((N, OC, OH, OW), dtype=x.dtype)
-    if y.size == 0:
-        return y
-    x, w = cp.ascontiguousarray(x), cp.ascontiguousarray(w)
-    bias = cp.ascontiguousarray(b) if b is not None else y
-    args = (x, w, bias, y) + _shape_args(N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, OH, OW)
-    _launch(
-        f"conv2d_forward_direct_kernel<{ctype(x.dtype)}>",
-        elementwise_grid(y.size),
-        (256,),
-        args + (np.int32(b is not None),),
-    )
-    return y
-
-
-def conv2d_backward_input_direct(
-    gy: cupy.ndarray,
-    w: cupy.ndarray,
-    H: int,
-    W: int,
-    SH: int,
-    SW: int,
-    PH: int,
-    PW: int,
-    DH: int,
-    DW: int,
-    G: int,
-) -> cupy.ndarray:
-    """Like :func:`conv2d_backward_input`, one thread per element of gx (the teaching kernel)."""
-    cp = import_cupy()
-    N, C, OC, KH, KW, OH, OW = _backward_input_shapes(gy, w, H, W, SH, SW, PH, PW, DH, DW, G)
-    gx = cp.empty((N, C, H, W), dtype=gy.dtype)
-    if gx.size == 0:
-        return gx
-    gy, w = cp.ascontiguousarray(gy), cp.ascontiguousarray(w)
-    args = (gy, w, gx) + _shape_args(N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, OH, OW)
-    _launch(
-        f"conv2d_backward_input_direct_kernel<{ctype(gy.dtype)}>",
-        elementwise_grid(gx.size),
-        (256,),
-        args,
-    )
-    return gx
-
-
-def conv2d_backward_weight_direct(
-    gy: cupy.ndarray,
-    x: cupy.ndarray,
-    KH: int,
-    KW: int,
-    SH: int,
-    SW: int,
-    PH: int,
-    PW: int,
-    DH: int,
-    DW: int,
-    G: int,
-) -> cupy.ndarray:
-    """Like :func:`conv2d_backward_weight`, one thread per element of gw (the teaching kernel)."""
-    cp = import_cupy()
-    N, C, H, W, OC, OH, OW = _backward_weight_shapes(gy, x, KH, KW, SH, SW, PH, PW, DH, DW, G)
-    gw = cp.empty((OC, C // G, KH, KW), dtype=gy.dtype)
-    if gw.size == 0:
-        return gw
-    gy, x = cp.ascontiguousarray(gy), cp.ascontiguousarray(x)
-    args = (gy, x, gw) + _shape_args(N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, OH, OW)
-    _launch(
-        f"conv2d_backward_weight_direct_kernel<{ctype(gy.dtype)}>",
-        elementwise_grid(gw.size),
-        (256,),
-        args,
     )
     return gw

@@ -1,5 +1,8 @@
 // norm.cu: batch normalisation over x viewed as (N, C, L), for T = float and double.
 //
+// The advanced reading: the direct twins in direct.cu compute the same with one thread per
+// channel for the sums; read those first.
+//
 // Every channel c is normalised over its M = N*L elements x[n, c, l] (flat index (n*C + c)*L + l).
 // Per-channel sums are two-level reductions, so that a layer with few channels still spreads
 // over the whole GPU: the block (s, c) of a (S, C) grid sums slice s of the channel's M

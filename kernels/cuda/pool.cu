@@ -1,5 +1,8 @@
 // pool.cu: max, average and adaptive pooling, forward and backward, for T = float and double.
 //
+// The advanced reading: the direct twins in direct.cu compute the same with the window rules
+// spelled out; read those first.
+//
 // Tensors are (N, C, H, W) in and (N, C, OH, OW) out, C-contiguous; every kernel treats the
 // N*C planes independently. Forward kernels run one thread per output element, which loops over
 // its window. Backward kernels run one thread per INPUT element and gather: the thread loops over

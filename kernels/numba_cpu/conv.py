@@ -1,5 +1,8 @@
 """2-D convolution with Numba: every direction is a matrix product over views of packed input.
 
+The advanced reading: read the direct twins in direct.py (the same three directions as plain
+loops, one prange iteration per output plane) and benchmarks/conv_variants first.
+
 With K = C/G*KH*KW, each direction of a convolution is a matrix product whose rows are the
 input windows the outputs read; no im2col matrix (KH*KW copies of the input) is ever written.
 A work item is S consecutive samples of one group (S > 1 only for small images, to give the

@@ -1,5 +1,8 @@
 """Batch normalisation with Numba on x viewed as (N, C, L); `prange` runs over the channels.
 
+The advanced reading: the same kernels as plain loops are the direct twins in direct.py; read
+those first.
+
 Training forward and backward need per-channel sums over the M = N*L values of a channel, so
 one prange iteration owns one channel: it makes its sums, then writes that channel's slice of
 y or gx (and its entries of mean, invstd, ggamma, gbeta). The sums are accumulated in float64

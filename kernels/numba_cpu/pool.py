@@ -1,5 +1,8 @@
 """Max, average and adaptive pooling with Numba; every kernel runs `prange` over the N*C planes.
 
+The advanced reading: the same kernels as plain loops, without the tables below, are the direct
+twins in direct.py; read those first.
+
 Each prange iteration owns one (n, c) plane of the output: forward kernels compute all OH*OW
 outputs of the plane, backward kernels all H*W elements of gx, so no two threads write the
 same slot. The backward kernels are gathers: each gx[h, w] visits the outputs whose window can
