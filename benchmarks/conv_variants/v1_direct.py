@@ -11,6 +11,7 @@ while the loop counters and address computations run.
 """
 
 import numpy as np
+from minicnn.kernels.geometry import out_size
 from numba import njit, prange
 
 
@@ -41,8 +42,7 @@ def conv2d_forward(x, w, b, SH, SW, PH, PW, DH, DW, G):
     """x (N, C, H, W), w (OC, C//G, KH, KW), b (OC,) or None -> y (N, OC, OH, OW)."""
     N, C, H, W = x.shape
     OC, Cg, KH, KW = w.shape
-    OH = (H + 2 * PH - DH * (KH - 1) - 1) // SH + 1
-    OW = (W + 2 * PW - DW * (KW - 1) - 1) // SW + 1
+    OH, OW = out_size(H, KH, SH, PH, DH), out_size(W, KW, SW, PW, DW)
     b = np.zeros(OC, x.dtype) if b is None else b.astype(x.dtype)
     y = np.empty((N, OC, OH, OW), x.dtype)
     _kernel(np.ascontiguousarray(x), w.astype(x.dtype), b, SH, SW, PH, PW, DH, DW, G, y)
