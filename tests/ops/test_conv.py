@@ -160,7 +160,7 @@ BAD_ARGUMENTS = {
     "groups not dividing in_channels": (
         lambda: (_x(1, 3, 5, 5), _x(4, 1, 3, 3)),
         {"groups": 2},
-        r"groups.*3 channels, got 2",
+        r"groups.*3 input channels, got 2",
     ),
     "groups not dividing out_channels": (
         lambda: (_x(1, 4, 5, 5), _x(3, 2, 3, 3)),
@@ -261,3 +261,20 @@ def test_mixed_backends_are_a_type_error(monkeypatch):
     monkeypatch.setattr(minicnn.backend, "kernel", _kernel_must_not_run)
     with pytest.raises(TypeError, match=r"'numba'.*'numpy'"):
         F.conv2d(x, w)
+
+
+@settings(max_examples=10)
+@given(case=conv_cases(), seed=seeds())
+def test_conv2d_of_an_empty_batch(backend_name, case, seed):
+    """As PyTorch: an empty batch gives an empty output, and the weight and bias gradients are
+    sums over no samples, zero."""
+    N = 0
+    x = as_tensor(uniform(seed, (N, *case.x_shape[1:])), requires_grad=True)
+    w = as_tensor(uniform(seed + 1, case.w_shape), requires_grad=True)
+    b = as_tensor(uniform(seed + 2, (case.OC,)), requires_grad=True)
+    y = F.conv2d(x, w, b, **case.kwargs())
+    assert y.shape == (N, *case.y_shape[1:])
+    y.sum().backward()
+    assert x.grad.shape == x.shape
+    np.testing.assert_array_equal(host(w.grad), np.zeros(case.w_shape))
+    np.testing.assert_array_equal(host(b.grad), np.zeros(case.OC))
