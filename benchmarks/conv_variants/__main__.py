@@ -25,6 +25,7 @@ import time
 from typing import Any
 
 import numpy as np
+from minicnn.kernels.geometry import out_size
 
 from benchmarks.common import machine_info, median_ms, sgemm_gflops, table, write_json
 from benchmarks.conv_variants import VARIANTS, twins
@@ -90,7 +91,7 @@ def run(repeats: int, warmup: int, only: str | None, part: str = "all") -> dict[
         x = rng.standard_normal((N, C, H, H), dtype=np.float32)
         w = rng.standard_normal((OC, C, K, K), dtype=np.float32)
         b = rng.standard_normal(OC, dtype=np.float32)
-        OH = (H + 2 * P - K) // S + 1
+        OH = out_size(H, K, S, P, 1)
         flops = 2.0 * N * OC * OH * OH * C * K * K
         row: dict[str, Any] = {"case": case}
         for name, fn in variants.items():

@@ -87,7 +87,3 @@ DIRECT = {
     "batchnorm_forward_eval_direct": batchnorm_forward_eval_direct,
     "batchnorm_backward_direct": batchnorm_backward_direct,
 }
-
-# The convolution twins under their fast kernels' names, as tests/kernels/test_cuda_kernels.py
-# still reads them.
-DIRECT_KERNELS = {name: DIRECT[f"{name}_direct"] for name in KERNELS if name.startswith("conv2d_")}

@@ -1,7 +1,8 @@
 """The direct twins on the GPU: launchers for the kernels of ``direct.cu``.
 
 Each function has the signature of the fast kernel it twins (``conv2d_forward_direct`` that of
-``conv2d_forward``, and so on), checks its arrays, allocates the outputs and launches one thread
+``conv2d_forward``, and so on) and, as every kernel, trusts its arguments (the op boundary has
+checked shapes and dtypes and made the arrays C-contiguous); it allocates the outputs and launches one thread
 per output element; batch norm first runs one thread per channel for the sums. Every launch is
 a grid-stride loop over :data:`~.launch.THREADS`-thread blocks (:func:`_run`).
 """
@@ -13,10 +14,6 @@ import numpy as np
 from .conv import _backward_input_shapes, _backward_weight_shapes, _forward_shapes, _shape_args
 from .launch import (
     THREADS,
-    check_float_array,
-    check_non_negative,
-    check_positive,
-    check_same_dtype,
     ctype,
     elementwise_grid,
     import_cupy,
@@ -57,34 +54,12 @@ def _run(kernel: str, dtype, total: int, *args) -> None:
         launch(FILE, NAMES, name, elementwise_grid(total), (THREADS,), args)
 
 
-def _arrays(ndim: int, first: tuple, *others: tuple, shape: tuple | None = None) -> list:
-    """Check (name, array) pairs: float CuPy arrays of ``ndim`` dimensions (and ``shape``, if
-    given) with the dtype of ``first``; return them C-contiguous."""
-    cp = import_cupy()
-    for name, a in (first, *others):
-        check_float_array(name, a, ndim)
-        check_same_dtype(first[0], first[1], **{name: a})
-        if shape is not None and a.shape != shape:
-            raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
-    return [cp.ascontiguousarray(a) for _, a in (first, *others)]
-
-
-def _index(idx, shape: tuple):
-    """idx (an int64 CuPy array of ``shape``), C-contiguous."""
-    cp = import_cupy()
-    if not isinstance(idx, cp.ndarray) or idx.dtype != np.int64 or idx.shape != shape:
-        got = f"{type(idx).__name__} {getattr(idx, 'dtype', '')} {getattr(idx, 'shape', '')}"
-        raise TypeError(f"idx must be an int64 cupy.ndarray of shape {shape}, got {got}")
-    return cp.ascontiguousarray(idx)
-
-
 def conv2d_forward_direct(x, w, b, SH, SW, PH, PW, DH, DW, G):
     """y (N, OC, OH, OW) = conv2d(x (N, C, H, W), w (OC, C/G, KH, KW)) + b (OC,), by definition."""
     cp = import_cupy()
-    N, C, H, W, OC, KH, KW, OH, OW = _forward_shapes(x, w, b, SH, SW, PH, PW, DH, DW, G)
-    x, w = cp.ascontiguousarray(x), cp.ascontiguousarray(w)
+    N, C, H, W, OC, KH, KW, OH, OW = _forward_shapes(x, w, SH, SW, PH, PW, DH, DW, G)
     y = cp.empty((N, OC, OH, OW), dtype=x.dtype)
-    bias = cp.ascontiguousarray(b) if b is not None else y  # y is never read when has_bias is 0
+    bias = b if b is not None else y  # y is never read when has_bias is 0
     sizes = _shape_args(N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, OH, OW)
     _run(
         "conv2d_forward_direct_kernel",
@@ -103,8 +78,7 @@ def conv2d_forward_direct(x, w, b, SH, SW, PH, PW, DH, DW, G):
 def conv2d_backward_input_direct(gy, w, H, W, SH, SW, PH, PW, DH, DW, G):
     """gx (N, C, H, W) from gy (N, OC, OH, OW) and w (OC, C/G, KH, KW), one thread per element."""
     cp = import_cupy()
-    N, C, OC, KH, KW, OH, OW = _backward_input_shapes(gy, w, H, W, SH, SW, PH, PW, DH, DW, G)
-    gy, w = cp.ascontiguousarray(gy), cp.ascontiguousarray(w)
+    N, C, OC, KH, KW, OH, OW = _backward_input_shapes(gy, w, G)
     gx = cp.empty((N, C, H, W), dtype=gy.dtype)
     sizes = _shape_args(N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, OH, OW)
     _run("conv2d_backward_input_direct_kernel", gy.dtype, gx.size, gy, w, gx, *sizes)
@@ -114,8 +88,7 @@ def conv2d_backward_input_direct(gy, w, H, W, SH, SW, PH, PW, DH, DW, G):
 def conv2d_backward_weight_direct(gy, x, KH, KW, SH, SW, PH, PW, DH, DW, G):
     """gw (OC, C/G, KH, KW) from gy (N, OC, OH, OW) and x (N, C, H, W), one thread per element."""
     cp = import_cupy()
-    N, C, H, W, OC, OH, OW = _backward_weight_shapes(gy, x, KH, KW, SH, SW, PH, PW, DH, DW, G)
-    gy, x = cp.ascontiguousarray(gy), cp.ascontiguousarray(x)
+    N, C, H, W, OC, OH, OW = _backward_weight_shapes(gy, x, G)
     gw = cp.empty((OC, C // G, KH, KW), dtype=gy.dtype)
     sizes = _shape_args(N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, OH, OW)
     _run("conv2d_backward_weight_direct_kernel", gy.dtype, gw.size, gy, x, gw, *sizes)
@@ -125,9 +98,6 @@ def conv2d_backward_weight_direct(gy, x, KH, KW, SH, SW, PH, PW, DH, DW, G):
 def maxpool2d_forward_direct(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
     """y, idx (N, C, OH, OW): max of each window of x (N, C, H, W) and where it was (NaN wins)."""
     cp = import_cupy()
-    (x,) = _arrays(4, ("x", x))
-    check_positive(KH=KH, KW=KW, SH=SH, SW=SW, DH=DH, DW=DW, OH=OH, OW=OW)
-    check_non_negative(PH=PH, PW=PW)
     N, C, H, W = x.shape
     y = cp.empty((N, C, OH, OW), dtype=x.dtype)
     idx = cp.empty((N, C, OH, OW), dtype=np.int64)
@@ -139,10 +109,6 @@ def maxpool2d_forward_direct(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
 def maxpool2d_backward_direct(gy, idx, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     """gx (N, C, H, W): gy (N, C, OH, OW) gathered by the inputs the windows chose."""
     cp = import_cupy()
-    (gy,) = _arrays(4, ("gy", gy))
-    idx = _index(idx, gy.shape)
-    check_positive(H=H, W=W, KH=KH, KW=KW, SH=SH, SW=SW, DH=DH, DW=DW)
-    check_non_negative(PH=PH, PW=PW)
     N, C, OH, OW = gy.shape
     gx = cp.empty((N, C, H, W), dtype=gy.dtype)
     sizes = int32_args(N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW)
@@ -153,9 +119,6 @@ def maxpool2d_backward_direct(gy, idx, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
 def avgpool2d_forward_direct(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad):
     """y (N, C, OH, OW): mean of each window of x (N, C, H, W), PyTorch's divisor rule."""
     cp = import_cupy()
-    (x,) = _arrays(4, ("x", x))
-    check_positive(KH=KH, KW=KW, SH=SH, SW=SW, OH=OH, OW=OW)
-    check_non_negative(PH=PH, PW=PW)
     N, C, H, W = x.shape
     y = cp.empty((N, C, OH, OW), dtype=x.dtype)
     sizes = int32_args(N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, bool(count_include_pad))
@@ -166,9 +129,6 @@ def avgpool2d_forward_direct(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pa
 def avgpool2d_backward_direct(gy, H, W, KH, KW, SH, SW, PH, PW, count_include_pad):
     """gx (N, C, H, W): each input gathers gy / divisor from the windows holding it."""
     cp = import_cupy()
-    (gy,) = _arrays(4, ("gy", gy))
-    check_positive(H=H, W=W, KH=KH, KW=KW, SH=SH, SW=SW)
-    check_non_negative(PH=PH, PW=PW)
     N, C, OH, OW = gy.shape
     gx = cp.empty((N, C, H, W), dtype=gy.dtype)
     sizes = int32_args(N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW, bool(count_include_pad))
@@ -179,8 +139,6 @@ def avgpool2d_backward_direct(gy, H, W, KH, KW, SH, SW, PH, PW, count_include_pa
 def adaptive_avgpool2d_forward_direct(x, OH, OW):
     """y (N, C, OH, OW): mean of x (N, C, H, W) over each adaptive window."""
     cp = import_cupy()
-    (x,) = _arrays(4, ("x", x))
-    check_positive(OH=OH, OW=OW, H=x.shape[2], W=x.shape[3])
     y = cp.empty((*x.shape[:2], OH, OW), dtype=x.dtype)
     _run(
         "adaptive_avgpool2d_forward_direct_kernel",
@@ -196,8 +154,6 @@ def adaptive_avgpool2d_forward_direct(x, OH, OW):
 def adaptive_avgpool2d_backward_direct(gy, H, W):
     """gx (N, C, H, W): each input gathers gy / (window size) from the windows holding it."""
     cp = import_cupy()
-    (gy,) = _arrays(4, ("gy", gy))
-    check_positive(H=H, W=W)
     N, C, OH, OW = gy.shape
     gx = cp.empty((N, C, H, W), dtype=gy.dtype)
     sizes = int32_args(N, C, H, W, OH, OW)
@@ -208,8 +164,6 @@ def adaptive_avgpool2d_backward_direct(gy, H, W):
 def adaptive_maxpool2d_forward_direct(x, OH, OW):
     """y, idx (N, C, OH, OW): max of x (N, C, H, W) over each adaptive window, and where."""
     cp = import_cupy()
-    (x,) = _arrays(4, ("x", x))
-    check_positive(OH=OH, OW=OW, H=x.shape[2], W=x.shape[3])
     y = cp.empty((*x.shape[:2], OH, OW), dtype=x.dtype)
     idx = cp.empty(y.shape, dtype=np.int64)
     sizes = int32_args(*x.shape, OH, OW)
@@ -220,9 +174,6 @@ def adaptive_maxpool2d_forward_direct(x, OH, OW):
 def adaptive_maxpool2d_backward_direct(gy, idx, H, W):
     """gx (N, C, H, W): gy (N, C, OH, OW) gathered by the inputs the windows chose."""
     cp = import_cupy()
-    (gy,) = _arrays(4, ("gy", gy))
-    idx = _index(idx, gy.shape)
-    check_positive(H=H, W=W)
     N, C, OH, OW = gy.shape
     gx = cp.empty((N, C, H, W), dtype=gy.dtype)
     sizes = int32_args(N, C, H, W, OH, OW)
@@ -233,10 +184,7 @@ def adaptive_maxpool2d_backward_direct(gy, idx, H, W):
 def batchnorm_forward_train_direct(x, gamma, beta, eps):
     """y (N, C, L), mean, invstd (C,): training batch norm of x (N, C, L) with batch statistics."""
     cp = import_cupy()
-    (x,) = _arrays(3, ("x", x))
     N, C, L = x.shape
-    gamma, beta = _arrays(1, ("gamma", gamma), ("beta", beta), shape=(C,))
-    check_same_dtype("x", x, gamma=gamma)
     y = cp.empty_like(x)
     mean, invstd = cp.empty(C, dtype=x.dtype), cp.empty(C, dtype=x.dtype)
     sizes = int32_args(N, C, L)
@@ -259,11 +207,7 @@ def batchnorm_forward_train_direct(x, gamma, beta, eps):
 def batchnorm_forward_eval_direct(x, running_mean, running_var, gamma, beta, eps):
     """y (N, C, L): inference batch norm of x (N, C, L) with the running statistics (C,)."""
     cp = import_cupy()
-    (x,) = _arrays(3, ("x", x))
-    vectors = (("running_mean", running_mean), ("running_var", running_var))
-    vectors += (("gamma", gamma), ("beta", beta))
-    stats = _arrays(1, *vectors, shape=x.shape[1:2])
-    check_same_dtype("x", x, gamma=stats[2])
+    stats = (running_mean, running_var, gamma, beta)
     y = cp.empty_like(x)
     sizes = int32_args(*x.shape)
     _run("batchnorm_eval_direct_kernel", x.dtype, x.size, x, *stats, y, *sizes, np.float64(eps))
@@ -273,11 +217,7 @@ def batchnorm_forward_eval_direct(x, running_mean, running_var, gamma, beta, eps
 def batchnorm_backward_direct(gy, x, gamma, mean, invstd):
     """gx (N, C, L), ggamma, gbeta (C,): the gradient of the training batch norm."""
     cp = import_cupy()
-    gy, x = _arrays(3, ("gy", gy), ("x", x), shape=getattr(gy, "shape", None))
     N, C, L = gy.shape
-    vectors = (("gamma", gamma), ("mean", mean), ("invstd", invstd))
-    gamma, mean, invstd = _arrays(1, *vectors, shape=(C,))
-    check_same_dtype("gy", gy, gamma=gamma)
     gx = cp.empty_like(gy)
     ggamma, gbeta = cp.empty(C, dtype=gy.dtype), cp.empty(C, dtype=gy.dtype)
     sizes = int32_args(N, C, L)

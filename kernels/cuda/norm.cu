@@ -154,7 +154,7 @@ __global__ void batchnorm_backward_finalize_kernel(const double* __restrict__ ws
     }
 }
 
-// gx = gamma[c] * invstd[c] / M * (M * gy - gbeta[c] - xhat * ggamma[c]), one thread per element.
+// gx from the channel sums (the formula of numpy_ref.batchnorm_backward), one thread per element.
 template <typename T>
 __global__ void batchnorm_backward_input_kernel(const T* __restrict__ gy, const T* __restrict__ x,
                                                 const T* __restrict__ gamma,

@@ -18,6 +18,8 @@ import time
 import numpy as np
 from minicnn.kernels import HEAVY_KERNELS
 
+from ..geometry import out_size
+
 # float32 results agree with the float64-accumulating reference to about 1e-6 of the output's
 # magnitude; float64 ones to about 1e-14. The bars sit well above that.
 RTOL = {np.float32: 1e-4, np.float64: 1e-10}
@@ -45,11 +47,11 @@ def _cases(rng: np.random.Generator, dtype) -> list[tuple[str, tuple, str]]:
     xp = distinct(2, 3, 7, 8)
     # max pooling 2x3, stride 2, padding (0, 1), in ceil mode: the last windows hang over
     pool = (2, 3, 2, 2, 0, 1, 1, 1)  # KH, KW, SH, SW, PH, PW, DH, DW
-    OH, OW = _pool_size(7, 2, 2, 0, 1, True), _pool_size(8, 3, 2, 1, 1, True)
+    OH, OW = out_size(7, 2, 2, 0, 1, True), out_size(8, 3, 2, 1, 1, True)
     dilated = (2, 2, 1, 2, 0, 1, 2, 1)
-    dOH, dOW = _pool_size(7, 2, 1, 0, 2, False), _pool_size(8, 2, 2, 1, 1, False)
+    dOH, dOW = out_size(7, 2, 1, 0, 2, False), out_size(8, 2, 2, 1, 1, False)
     # average pooling 3x3, stride 2, padding 1, in ceil mode
-    aOH, aOW = _pool_size(7, 3, 2, 1, 1, True), _pool_size(8, 3, 2, 1, 1, True)
+    aOH, aOW = out_size(7, 3, 2, 1, 1, True), out_size(8, 3, 2, 1, 1, True)
     xbn = (rng.standard_normal((4, 3, 10)) * 2 + 5).astype(dtype)
     gamma, beta = randn(3), randn(3)
     mean, invstd = xbn.mean(axis=(0, 2)), 1 / np.sqrt(xbn.var(axis=(0, 2)) + 1e-5)
@@ -91,15 +93,6 @@ def _cases(rng: np.random.Generator, dtype) -> list[tuple[str, tuple, str]]:
     ]
     # every direct twin runs the cases of its fast kernel
     return cases + [(f"{n}_direct", a, v) for n, a, v in cases if n in HEAVY_KERNELS]
-
-
-def _pool_size(L: int, K: int, S: int, P: int, D: int, ceil: bool) -> int:
-    """Pooling output length, floor or ceil mode (a ceil-mode window must start inside)."""
-    span = L + 2 * P - D * (K - 1) - 1
-    O = (span + (S - 1 if ceil else 0)) // S + 1
-    if ceil and (O - 1) * S >= L + P:
-        O -= 1
-    return O
 
 
 def _numpy_ref() -> dict:

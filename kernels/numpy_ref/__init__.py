@@ -81,9 +81,4 @@ DIRECT = {
     "batchnorm_backward_direct": batchnorm_backward_direct,
 }
 
-# The convolution twins' earlier names, still used by tests/ops/test_conv.py.
-conv2d_forward_loop = conv2d_forward_direct
-conv2d_backward_input_loop = conv2d_backward_input_direct
-conv2d_backward_weight_loop = conv2d_backward_weight_direct
-
 __all__ = [*KERNELS, "KERNELS", *DIRECT, "DIRECT"]

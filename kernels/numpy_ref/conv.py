@@ -1,14 +1,7 @@
 """2-D convolution by im2col + GEMM; the direct loops of the definition are in direct.py.
 
-Output size. Along the height, the input is zero-padded by PH rows on each side, so the padded
-input has H + 2*PH rows. A kernel of KH taps dilated by DH has its taps DH rows apart, so it
-spans DH*(KH-1) + 1 rows. A window starting at padded row s fits when
-s + DH*(KH-1) <= H + 2*PH - 1, so the valid starts are 0 .. H + 2*PH - DH*(KH-1) - 1. Starts
-are SH apart (0, SH, 2*SH, ...), and the number of multiples of SH in 0 .. R is floor(R/SH) + 1:
-
-    OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1
-
-and the same for the width. Output row oh, kernel row kh reads input row
+Output size: OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1, derived in ``geometry.py``
+(and the same for the width). Output row oh, kernel row kh reads input row
 h = oh*SH - PH + kh*DH; rows outside 0 .. H-1 are padding and contribute zero.
 
 Groups. The C input channels split into G groups of C//G, the OC output channels into G groups
@@ -23,10 +16,7 @@ over the KH*KW taps only, never over the batch or the image.
 
 import numpy as np
 
-
-def _out_size(L: int, K: int, S: int, P: int, D: int) -> int:
-    """Output length along one axis (see the module docstring)."""
-    return (L + 2 * P - D * (K - 1) - 1) // S + 1
+from ..geometry import out_size
 
 
 def _tap(k: int, D: int, S: int, O: int) -> slice:
@@ -39,8 +29,8 @@ def _im2col(
 ) -> np.ndarray:
     """Column tensor of x (N, C, H, W) -> cols (N, C, KH, KW, OH, OW)."""
     N, C, H, W = x.shape
-    OH = _out_size(H, KH, SH, PH, DH)
-    OW = _out_size(W, KW, SW, PW, DW)
+    OH = out_size(H, KH, SH, PH, DH)
+    OW = out_size(W, KW, SW, PW, DW)
     xp = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))  # (N, C, H + 2PH, W + 2PW)
     cols = np.empty((N, C, KH, KW, OH, OW), dtype=x.dtype)
     for kh in range(KH):

@@ -21,7 +21,7 @@ first maximum in window order.
 
 import numpy as np
 
-from .conv import _out_size as out_size
+from ..geometry import out_size
 
 
 def tap_output(i, k, S, P, D, O):

@@ -3,6 +3,11 @@
 A reduction's backward re-inserts the reduced axes as size 1 and broadcasts ``gy`` back over
 them. ``max``/``min`` reduce like ``torch.amax``: when several elements tie for the maximum the
 gradient is shared equally among them.
+
+Special values follow PyTorch: NaN propagates; the sum of nothing is 0 and its mean NaN; the
+variance divides by max(n - correction, 0), so that of one value is 0 / 0 = NaN; ``max``,
+``min`` and the arg-reductions refuse an empty reduced axis (there is no value to return) but
+return an empty result when only another axis is empty.
 """
 
 from __future__ import annotations
@@ -147,7 +152,7 @@ def max(
 ) -> Tensor:
     """Largest value over ``dim`` (as ``torch.amax``; ties share the gradient)."""
     dims, keep = _dim_args("max", input, dim, keepdim, axis, keepdims)
-    _nonempty("max", input)
+    _nonempty("max", input, dims)
     return Max.apply(input, dims, keep)
 
 
@@ -161,7 +166,7 @@ def min(
 ) -> Tensor:
     """Smallest value over ``dim`` (as ``torch.amin``; ties share the gradient)."""
     dims, keep = _dim_args("min", input, dim, keepdim, axis, keepdims)
-    _nonempty("min", input)
+    _nonempty("min", input, dims)
     return Max.apply(input, dims, keep, minimum=True)
 
 
@@ -196,14 +201,24 @@ def std(
     return var(input, dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
 
 
-def _nonempty(op: str, input: Tensor) -> None:
-    if input.numel() == 0:
-        raise ValueError(f"{op}: expected a non-empty tensor, got shape {input.shape}")
+def _nonempty(op: str, input: Tensor, dims: tuple[int, ...] | None = None) -> None:
+    """A max, min or arg-reduction has no value over nothing: as PyTorch, each reduced axis
+    must be non-empty (other axes may be empty: the result is then empty too)."""
+    if dims is None or len(dims) == input.ndim:  # a reduction over everything
+        if input.numel() == 0:
+            raise ValueError(f"{op}: expected a non-empty tensor, got shape {input.shape}")
+        return
+    for d in dims:
+        if input.shape[d] == 0:
+            raise ValueError(
+                f"{op}: dim {d}: expected a non-zero size to reduce over, got shape {input.shape}"
+            )
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the largest value (flat when ``dim`` is None); not differentiable."""
-    _nonempty("argmax", input)
+    """Index of the largest value (flat when ``dim`` is None; NaN counts as the largest, as in
+    PyTorch); not differentiable."""
+    _nonempty("argmax", input, None if dim is None else normalize_dims("argmax", dim, input.ndim))
     data = input.array.argmax(axis=dim)
     if keepdim and dim is not None:
         data = backend.xp(input.backend).expand_dims(data, dim)
@@ -211,8 +226,9 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the smallest value (flat when ``dim`` is None); not differentiable."""
-    _nonempty("argmin", input)
+    """Index of the smallest value (flat when ``dim`` is None; NaN counts as the smallest, as
+    in PyTorch); not differentiable."""
+    _nonempty("argmin", input, None if dim is None else normalize_dims("argmin", dim, input.ndim))
     data = input.array.argmin(axis=dim)
     if keepdim and dim is not None:
         data = backend.xp(input.backend).expand_dims(data, dim)

@@ -5,10 +5,7 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from minicnn.kernels import numpy_ref as R
-
-
-def out_size(L, K, S, P, D):
-    return (L + 2 * P - D * (K - 1) - 1) // S + 1
+from minicnn.kernels.geometry import out_size
 
 
 @st.composite

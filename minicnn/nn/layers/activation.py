@@ -7,8 +7,8 @@ same shape out.
 from __future__ import annotations
 
 from minicnn.nn import functional as F
-from minicnn.nn.layers._utils import is_int
 from minicnn.nn.module import Module
+from minicnn.ops._args import check_int, check_number
 from minicnn.tensor import Tensor
 
 
@@ -24,8 +24,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
-            raise ValueError(f"LeakyReLU: negative_slope must be a number, got {negative_slope!r}")
+        check_number("LeakyReLU", "negative_slope", negative_slope)
         self.negative_slope = negative_slope
 
     def forward(self, input: Tensor) -> Tensor:
@@ -49,18 +48,12 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-def _check_dim(layer: str, dim: int) -> int:
-    if not is_int(dim):
-        raise ValueError(f"{layer}: dim must be an int (the axis to normalise over), got {dim!r}")
-    return dim
-
-
 class Softmax(Module):
     """exp(x) / sum(exp(x)) along ``dim``: each slice along ``dim`` becomes a distribution."""
 
     def __init__(self, dim: int) -> None:
         super().__init__()
-        self.dim = _check_dim("Softmax", dim)
+        self.dim = check_int("Softmax", "dim", dim, minimum=None)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)
@@ -74,7 +67,7 @@ class LogSoftmax(Module):
 
     def __init__(self, dim: int) -> None:
         super().__init__()
-        self.dim = _check_dim("LogSoftmax", dim)
+        self.dim = check_int("LogSoftmax", "dim", dim, minimum=None)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)

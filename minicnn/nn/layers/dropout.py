@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from minicnn.nn import functional as F
-from minicnn.nn.layers._utils import check_probability
 from minicnn.nn.module import Module
+from minicnn.ops._args import check_probability
 from minicnn.tensor import Tensor
 
 
