@@ -68,6 +68,7 @@ from minicnn.ops import (
     where,
 )
 from minicnn.random import get_rng_state, manual_seed, set_rng_state
+from minicnn.serialization import load, save
 from minicnn.summary import summary
 from minicnn.tensor import (
     Tensor,
@@ -117,6 +118,7 @@ __all__ = [
     "int64",
     "is_grad_enabled",
     "leaky_relu",
+    "load",
     "log",
     "log_softmax",
     "manual_seed",
@@ -142,6 +144,7 @@ __all__ = [
     "randn",
     "relu",
     "reshape",
+    "save",
     "set_backend",
     "set_rng_state",
     "sigmoid",
