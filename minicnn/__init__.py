@@ -85,6 +85,7 @@ __version__ = "0.1.0"
 
 # Subpackages, as torch.nn and torch.optim are reachable after "import torch".
 from minicnn import data, models, nn, optim  # noqa: E402
+from minicnn.training import train_step  # noqa: E402
 
 __all__ = [
     "BACKENDS",
@@ -158,6 +159,7 @@ __all__ = [
     "summary",
     "tanh",
     "tensor",
+    "train_step",
     "transpose",
     "uint8",
     "unavailable_reason",
