@@ -47,6 +47,7 @@ from minicnn.files import atomic_write
 from minicnn.ops.loss import cross_entropy
 from minicnn.tensor import Tensor
 from minicnn.training_control import (
+    Buffers,
     CtrlC,
     ResumePoint,
     StepGuard,
@@ -180,6 +181,7 @@ def fit(
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
     batches_run = 0
+    buffers = Buffers(model)
     saved: ResumePoint | None = None  # the resume point last written to disk
 
     def checkpoint(point: ResumePoint) -> None:
@@ -203,7 +205,7 @@ def fit(
     def resume_point(epoch: int, mid_epoch: bool) -> ResumePoint | None:
         if folder is None:  # nothing will be saved: no need to remember
             return None
-        return ResumePoint.take(epoch, mid_epoch, totals, model, train_loader)
+        return ResumePoint.take(epoch, mid_epoch, totals, buffers, train_loader)
 
     with CtrlC() as ctrl_c:
         stepper = StepGuard(optimizer, ctrl_c)
@@ -258,7 +260,7 @@ def fit(
                     _write_curves(history, folder / "curves.png", title, log)
             except KeyboardInterrupt:
                 _close(batches)
-                _interrupted(ctrl_c, point, checkpoint, model, train_loader, epoch, folder, log)
+                _interrupted(ctrl_c, point, checkpoint, buffers, train_loader, epoch, folder, log)
                 raise
             finally:
                 bar.close()
@@ -277,7 +279,7 @@ def _interrupted(
     ctrl_c: CtrlC,
     point: ResumePoint | None,
     checkpoint: Callable[[ResumePoint], None],
-    model: Any,
+    buffers: Buffers,
     loader: Any,
     epoch: int,
     folder: Path | None,
@@ -295,7 +297,7 @@ def _interrupted(
     if point is None:
         log(f"interrupted in epoch {epoch + 1}")
         return
-    point.restore(model, loader)
+    point.restore(buffers, loader)
     checkpoint(point)
     log(
         f"interrupted in epoch {point.epoch + 1} after {point.totals.seen} samples; saved to "

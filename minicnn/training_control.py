@@ -149,6 +149,26 @@ class StepGuard:
         return getattr(self.optimizer, name)
 
 
+class Buffers:
+    """Where a model keeps its buffers, found once: reading them each step then costs a
+    lookup per buffer instead of a walk over the module tree."""
+
+    def __init__(self, model: Any) -> None:
+        self.slots = [
+            (module._buffers, name)  # the registry itself: a buffer replaced later is seen
+            for _, module in model.named_modules()
+            for name in module._buffers
+        ]
+
+    def copy(self) -> list[Any]:
+        return [None if reg[name] is None else reg[name].array.copy() for reg, name in self.slots]
+
+    def restore(self, saved: list[Any]) -> None:
+        for (reg, name), value in zip(self.slots, saved):
+            if value is not None and reg[name] is not None:
+                reg[name].array[...] = value
+
+
 @dataclass
 class ResumePoint:
     """The run as it stood at the end of a finished batch (or at the start of an epoch)."""
@@ -158,27 +178,21 @@ class ResumePoint:
     totals: Any
     loader: dict
     rng: dict
-    buffers: dict[str, Any]
+    buffers: list[Any]
 
     @classmethod
-    def take(cls, epoch: int, mid_epoch: bool, totals: Any, model: Any, loader: Any) -> ResumePoint:
-        return cls(
-            epoch,
-            mid_epoch,
-            copy.copy(totals),
-            loader.state_dict(),
-            random.get_rng_state(),
-            {name: b.array.copy() for name, b in model.named_buffers()},
-        )
+    def take(
+        cls, epoch: int, mid_epoch: bool, totals: Any, buffers: Buffers, loader: Any
+    ) -> ResumePoint:
+        state = loader.state_dict(), random.get_rng_state(), buffers.copy()
+        return cls(epoch, mid_epoch, copy.copy(totals), *state)
 
-    def restore(self, model: Any, loader: Any) -> None:
+    def restore(self, buffers: Buffers, loader: Any) -> None:
         """Put the loader, the generator and the buffers back as they were at this point (the
         weights and the optimizer change only in held stretches, so they already are)."""
         loader.load_state_dict(self.loader)
         random.set_rng_state(self.rng)
-        for name, b in model.named_buffers():
-            if name in self.buffers:
-                b.array[...] = self.buffers[name]
+        buffers.restore(self.buffers)
 
 
 class _NoBar:
