@@ -371,7 +371,7 @@ class Module:
         values = {}
         for name, target in targets.items():
             if name in state_dict:
-                value, error = _loadable(name, state_dict[name], target)
+                value, error = self._loadable(name, state_dict[name], target)
                 if error is not None:
                     errors.append(error)
                 else:
@@ -384,6 +384,29 @@ class Module:
         for name, value in values.items():  # cannot fail: same shape, dtype and backend
             targets[name].array[...] = value
         return IncompatibleKeys(missing, unexpected)
+
+    @staticmethod
+    def _loadable(name: str, value: Any, target: Tensor) -> tuple[Any, str | None]:
+        """``value`` as an array of ``target``'s shape, dtype and backend, or an error message."""
+        data = value.array if isinstance(value, Tensor) else value
+        if not backend.is_array(data):
+            try:
+                data = np.asarray(data)
+            except (TypeError, ValueError) as e:
+                return None, f"value for {name}: not an array ({e})"
+        if tuple(data.shape) != target.shape:
+            return None, (
+                f"size mismatch for {name}: expected shape {target.shape} (the module's), "
+                f"received {tuple(data.shape)}"
+            )
+        kinds = "biuf" if target.dtype.kind == "f" else "biu"  # no floats into an integer buffer
+        if data.dtype.kind not in kinds:
+            return None, (
+                f"dtype mismatch for {name}: expected values castable to {target.dtype.name} "
+                f"(the module's), received {data.dtype}"
+            )
+        moved = backend.move(data, backend.backend_of_array(data), target.backend)
+        return moved.astype(target.dtype, copy=False), None
 
     # ----- moving ---------------------------------------------------------------------------
     def to(self, target: Any) -> Module:
@@ -443,26 +466,3 @@ class Module:
         if not self._modules:
             return f"{type(self).__name__}({', '.join(lines)})"
         return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
-
-
-def _loadable(name: str, value: Any, target: Tensor) -> tuple[Any, str | None]:
-    """``value`` as an array of ``target``'s shape, dtype and backend, or an error message."""
-    data = value.array if isinstance(value, Tensor) else value
-    if not backend.is_array(data):
-        try:
-            data = np.asarray(data)
-        except (TypeError, ValueError) as e:
-            return None, f"value for {name}: not an array ({e})"
-    if tuple(data.shape) != target.shape:
-        return None, (
-            f"size mismatch for {name}: expected shape {target.shape} (the module's), "
-            f"received {tuple(data.shape)}"
-        )
-    kinds = "biuf" if target.dtype.kind == "f" else "biu"  # no floats into an integer buffer
-    if data.dtype.kind not in kinds:
-        return None, (
-            f"dtype mismatch for {name}: expected values castable to {target.dtype.name} "
-            f"(the module's), received {data.dtype}"
-        )
-    moved = backend.move(data, backend.backend_of_array(data), target.backend)
-    return moved.astype(target.dtype, copy=False), None
