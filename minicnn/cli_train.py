@@ -174,7 +174,7 @@ def _train(args: argparse.Namespace) -> int:
         if not args.resume:
             raise
         raise UserError(
-            f"--resume: no checkpoint in {args.out} ({e}).\n"
+            f"--resume: no checkpoint in {args.out} (neither last.ckpt nor previous.ckpt).\n"
             f"Train without --resume first, or give the run's folder with --out."
         ) from e
     except (ResumeError, SerializationError) as e:

@@ -50,7 +50,19 @@ def test_train_resume_and_evaluate_on_the_sample(tmp_path, capsys):
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(s)["epoch"] for s in lines] == [1, 2]
     assert (
-        main(["evaluate", str(out), "--backend", "numpy", "--json", str(tmp_path / "e.json")]) == 0
+        main(
+            [
+                "evaluate",
+                str(out),
+                "--backend",
+                "numpy",
+                "--data-root",
+                str(tmp_path / "no-data-here"),
+                "--json",
+                str(tmp_path / "e.json"),
+            ]
+        )
+        == 0
     )
     printed = capsys.readouterr().out
     assert "on the MNIST sample test set: accuracy" in printed and "true \\ predicted" in printed
