@@ -68,6 +68,7 @@ from minicnn.ops import (
     where,
 )
 from minicnn.random import get_rng_state, manual_seed, set_rng_state
+from minicnn.serialization import load, save
 from minicnn.summary import summary
 from minicnn.tensor import (
     Tensor,
@@ -84,6 +85,7 @@ __version__ = "0.1.0"
 
 # Subpackages, as torch.nn and torch.optim are reachable after "import torch".
 from minicnn import data, models, nn, optim  # noqa: E402
+from minicnn.training import train_step  # noqa: E402
 
 __all__ = [
     "BACKENDS",
@@ -118,6 +120,7 @@ __all__ = [
     "int64",
     "is_grad_enabled",
     "leaky_relu",
+    "load",
     "log",
     "log_softmax",
     "manual_seed",
@@ -143,6 +146,7 @@ __all__ = [
     "randn",
     "relu",
     "reshape",
+    "save",
     "set_backend",
     "set_rng_state",
     "sigmoid",
@@ -156,6 +160,7 @@ __all__ = [
     "summary",
     "tanh",
     "tensor",
+    "train_step",
     "transpose",
     "uint8",
     "unavailable_reason",

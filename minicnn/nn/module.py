@@ -348,12 +348,15 @@ class Module:
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
     ) -> IncompatibleKeys:
-        """Copy values (Tensors or NumPy arrays) into this module's parameters and buffers.
+        """Copy values (Tensors or arrays) into this module's parameters and buffers.
 
-        Every key is checked before anything is copied, so a failed load leaves the module
-        unchanged. A shape mismatch is always an error; missing and unexpected keys are errors
-        when ``strict``, and are otherwise returned as ``(missing_keys, unexpected_keys)``.
-        Values are cast to the target's dtype and moved to its backend.
+        All or nothing: every key, shape and dtype is checked, and every value converted,
+        before anything is copied, and one error lists every problem, so a failed load leaves
+        the module unchanged. A shape mismatch or a value that cannot become the target's dtype
+        (text, objects, complex numbers, or floats for an integer buffer) is always an error;
+        missing and unexpected keys are errors when ``strict``, and are otherwise returned as
+        ``(missing_keys, unexpected_keys)``. Values are cast to the target's dtype and moved to
+        its backend.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"state_dict: expected a mapping, got {type(state_dict).__name__}")
@@ -367,28 +370,43 @@ class Module:
             errors.append("unexpected key(s) in state_dict: " + ", ".join(map(repr, unexpected)))
         values = {}
         for name, target in targets.items():
-            if name not in state_dict:
-                continue
-            value = state_dict[name]
-            data = value.array if isinstance(value, Tensor) else value
-            if not backend.is_array(data):
-                data = np.asarray(data)
-            if tuple(data.shape) != target.shape:
-                errors.append(
-                    f"size mismatch for {name}: expected shape {target.shape} (the module's), "
-                    f"received {tuple(data.shape)}"
-                )
-                continue
-            values[name] = backend.move(data, backend.backend_of_array(data), target.backend)
+            if name in state_dict:
+                value, error = self._loadable(name, state_dict[name], target)
+                if error is not None:
+                    errors.append(error)
+                else:
+                    values[name] = value
         if errors:
             raise RuntimeError(
                 f"error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
             )
-        for name, data in values.items():
-            target = targets[name]
-            target.array[...] = data.astype(target.dtype, copy=False)
+        for name, value in values.items():  # cannot fail: same shape, dtype and backend
+            targets[name].array[...] = value
         return IncompatibleKeys(missing, unexpected)
+
+    @staticmethod
+    def _loadable(name: str, value: Any, target: Tensor) -> tuple[Any, str | None]:
+        """``value`` as an array of ``target``'s shape, dtype and backend, or an error message."""
+        data = value.array if isinstance(value, Tensor) else value
+        if not backend.is_array(data):
+            try:
+                data = np.asarray(data)
+            except (TypeError, ValueError) as e:
+                return None, f"value for {name}: not an array ({e})"
+        if tuple(data.shape) != target.shape:
+            return None, (
+                f"size mismatch for {name}: expected shape {target.shape} (the module's), "
+                f"received {tuple(data.shape)}"
+            )
+        kinds = "biuf" if target.dtype.kind == "f" else "biu"  # no floats into an integer buffer
+        if data.dtype.kind not in kinds:
+            return None, (
+                f"dtype mismatch for {name}: expected values castable to {target.dtype.name} "
+                f"(the module's), received {data.dtype}"
+            )
+        moved = backend.move(data, backend.backend_of_array(data), target.backend)
+        return moved.astype(target.dtype, copy=False), None
 
     # ----- moving ---------------------------------------------------------------------------
     def to(self, target: Any) -> Module:
