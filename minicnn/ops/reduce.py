@@ -1,8 +1,9 @@
 """Reductions: ``sum, mean, max, min, var`` over ``dim`` (``axis``), with ``keepdim``.
 
 A reduction's backward re-inserts the reduced axes as size 1 and broadcasts ``gy`` back over
-them. ``max``/``min`` reduce like ``torch.amax``: when several elements tie for the maximum the
-gradient is shared equally among them.
+them. ``amax``/``amin`` (and ``max``/``min`` of a whole tensor) share the gradient equally
+among elements that tie for the maximum; ``max(x, dim)`` returns ``(values, indices)``, as
+PyTorch, and its gradient goes to the one element each index names.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def mean(
     return Mean.apply(input, dims, keep)
 
 
-def max(
+def amax(
     input: Tensor,
     dim: Any = None,
     keepdim: bool = False,
@@ -145,13 +146,13 @@ def max(
     axis: Any = None,
     keepdims: bool | None = None,
 ) -> Tensor:
-    """Largest value over ``dim`` (as ``torch.amax``; ties share the gradient)."""
-    dims, keep = _dim_args("max", input, dim, keepdim, axis, keepdims)
-    _nonempty("max", input)
+    """Largest value over ``dim`` (an int, a tuple, or None for all); ties share the gradient."""
+    dims, keep = _dim_args("amax", input, dim, keepdim, axis, keepdims)
+    _nonempty("amax", input)
     return Max.apply(input, dims, keep)
 
 
-def min(
+def amin(
     input: Tensor,
     dim: Any = None,
     keepdim: bool = False,
@@ -159,10 +160,56 @@ def min(
     axis: Any = None,
     keepdims: bool | None = None,
 ) -> Tensor:
-    """Smallest value over ``dim`` (as ``torch.amin``; ties share the gradient)."""
-    dims, keep = _dim_args("min", input, dim, keepdim, axis, keepdims)
-    _nonempty("min", input)
+    """Smallest value over ``dim`` (an int, a tuple, or None for all); ties share the gradient."""
+    dims, keep = _dim_args("amin", input, dim, keepdim, axis, keepdims)
+    _nonempty("amin", input)
     return Max.apply(input, dims, keep, minimum=True)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
+    """As ``torch.max``: ``max(x)`` the largest value (a 0-d tensor); ``max(x, dim)`` the pair
+    ``(values, indices)`` along int ``dim``; ``max(a, b)`` the elementwise maximum."""
+    return _extremum("max", input, dim, keepdim, kw, minimum=False)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
+    """As ``torch.min``: ``min(x)``, ``(values, indices) = min(x, dim)``, or ``min(a, b)``."""
+    return _extremum("min", input, dim, keepdim, kw, minimum=True)
+
+
+def _extremum(op: str, input: Tensor, dim: Any, keepdim: bool, kw: dict, minimum: bool) -> Any:
+    from minicnn import return_types
+    from minicnn.ops.extra import compare, indexing
+
+    unknown = sorted(set(kw) - {"axis", "keepdims", "other"})
+    if unknown:
+        raise TypeError(f"{op}: unexpected keyword argument {unknown[0]!r}")
+    other = kw.get("other", dim)
+    if isinstance(other, Tensor):  # max(a, b): elementwise
+        return (compare.minimum if minimum else compare.maximum)(input, other)
+    if kw.get("axis") is not None:
+        if dim is not None:
+            raise ValueError(f"{op}: pass dim or axis, not both")
+        dim = kw["axis"]
+    if dim is None:
+        _nonempty(op, input)
+        return Max.apply(input, normalize_dims(op, None, input.ndim), False, minimum=minimum)
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"{op}: dim: expected an int, got {dim!r} (for several axes use amax/amin)")
+    keep = bool(keepdim if kw.get("keepdims") is None else kw["keepdims"])
+    d = normalize_dims(op, dim, input.ndim)
+    _nonempty(op, input)
+    a = d[0] if d else 0
+    x = input.reshape(1) if input.ndim == 0 else input
+    xp = backend.xp(x.backend)
+    idx = getattr(x.array, "argmin" if minimum else "argmax")(axis=a)
+    idx = xp.expand_dims(idx.astype("int64"), a)  # (..., 1, ...): one index per reduced slot
+    values = indexing.take_along_dim(x, Tensor._from_op(idx, x.backend, None), a)
+    indices = Tensor._from_op(idx, x.backend, None)
+    if not keep or input.ndim == 0:
+        shape = input.shape[:a] + input.shape[a + 1 :]
+        values, indices = values.reshape(shape), indices.reshape(shape)
+    return getattr(return_types, op)(values, indices)
 
 
 def var(
@@ -201,8 +248,15 @@ def _nonempty(op: str, input: Tensor) -> None:
         raise ValueError(f"{op}: expected a non-empty tensor, got shape {input.shape}")
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the largest value (flat when ``dim`` is None); not differentiable."""
+def argmax(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
+) -> Tensor:
+    """Index of the largest value (flat when ``dim`` is None); ``axis`` is NumPy's name for
+    ``dim``. Not differentiable."""
+    if axis is not None:
+        if dim is not None:
+            raise ValueError("argmax: pass dim or axis, not both")
+        dim = axis
     _nonempty("argmax", input)
     data = input.array.argmax(axis=dim)
     if keepdim and dim is not None:
@@ -210,8 +264,15 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
     return Tensor._from_op(data.astype("int64"), input.backend, None)
 
 
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the smallest value (flat when ``dim`` is None); not differentiable."""
+def argmin(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
+) -> Tensor:
+    """Index of the smallest value (flat when ``dim`` is None); ``axis`` is NumPy's name for
+    ``dim``. Not differentiable."""
+    if axis is not None:
+        if dim is not None:
+            raise ValueError("argmin: pass dim or axis, not both")
+        dim = axis
     _nonempty("argmin", input)
     data = input.array.argmin(axis=dim)
     if keepdim and dim is not None:

@@ -402,3 +402,12 @@ def _copy(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     return value
+
+
+# More schedulers, defined in their own module, live in this namespace too.
+from minicnn.optim.lr_scheduler_extra import (  # noqa: E402, F401
+    ExponentialLR,
+    LambdaLR,
+    MultiplicativeLR,
+    ReduceLROnPlateau,
+)
