@@ -33,9 +33,14 @@ class ConvTranspose2d(Function):
 
     def forward(
         self, x: Any, w: Any, b: Any, stride: tuple, padding: tuple, dilation: tuple, groups: int,
-        out_size: tuple[int, int],
+        out_size: tuple[int, int], extra: tuple[int, int],
     ) -> Any:  # fmt: skip
         xp = backend.xp()
+        self.hw = x.shape[2:]
+        if extra != (0, 0):
+            # output_padding >= stride (allowed when dilation is larger): a convolution of y
+            # has extra[0] more rows than x; zero rows on x make the kernels' sizes agree.
+            x = xp.pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
         x, w = xp.ascontiguousarray(x), xp.ascontiguousarray(w)
         self.x, self.w, self.has_bias = x, w, b is not None
         self.params = (*stride, *padding, *dilation, groups)  # SH, SW, PH, PW, DH, DW, G
@@ -48,10 +53,10 @@ class ConvTranspose2d(Function):
         gx = gw = gb = None
         if self.needs_input_grad[0]:
             gx = backend.kernel("conv2d_forward")(gy, w, None, *self.params)  # (N, C, H, W)
+            gx = gx[:, :, : self.hw[0], : self.hw[1]]  # without the zero rows of forward
         if self.needs_input_grad[1]:
-            gw = backend.kernel("conv2d_backward_weight")(
-                x, gy, w.shape[2], w.shape[3], *self.params
-            )
+            KH, KW = w.shape[2:]
+            gw = backend.kernel("conv2d_backward_weight")(x, gy, KH, KW, *self.params)
         if self.has_bias and self.needs_input_grad[2]:
             gb = gy.sum(axis=(0, 2, 3))  # (OC,)
         return gx, gw, gb
@@ -102,6 +107,7 @@ def conv_transpose2d(
             f"conv_transpose2d: padding: the output size ({OH}, {OW}) is not positive for an "
             f"input of shape {input.shape}, weight {weight.shape} and padding {padding!r}"
         )
+    extra = (OPH // SH, OPW // SW)
     return ConvTranspose2d.apply(
-        input, weight, bias, (SH, SW), (PH, PW), (DH, DW), groups, (OH, OW)
+        input, weight, bias, (SH, SW), (PH, PW), (DH, DW), groups, (OH, OW), extra
     )

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from minicnn import backend
 from minicnn.autograd import Function
 from minicnn.ops.elementwise import broadcast_shape, where
@@ -31,8 +33,9 @@ class BinaryCrossEntropy(Function):
     def forward(self, p: Any, t: Any, w: Any) -> Any:
         xp = backend.xp()
         self.p, self.t, self.w = p, t, w
-        self.logp = xp.maximum(xp.log(p), -100)
-        self.log1mp = xp.maximum(xp.log(1 - p), -100)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 as PyTorch
+            self.logp = xp.maximum(xp.log(p), -100)
+            self.log1mp = xp.maximum(xp.log(1 - p), -100)
         return -w * (t * self.logp + (1 - t) * self.log1mp)
 
     def backward(self, gy: Any) -> tuple[Any, Any, None]:

@@ -104,7 +104,9 @@ def test_inplace_rejects_what_pytorch_rejects(backend_name):
     with pytest.raises(RuntimeError, match="result type float32 can't be cast"):
         i.div_(2)
     a = minicnn.zeros(3)
-    with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
+    with pytest.raises(
+        RuntimeError, match=r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"
+    ):
         a += minicnn.ones(2, 3)
     with pytest.raises(RuntimeError, match="copy_: src: shape"):
         a.copy_(minicnn.ones(2))
@@ -130,6 +132,6 @@ def test_format_of_a_0d_tensor(backend_name):
     loss = minicnn.tensor(1.234567)
     assert f"{loss:.4f}" == "1.2346"
     assert f"{minicnn.tensor(7):3d}" == "  7"
-    assert "{}".format(minicnn.tensor([1.0])) == str(minicnn.tensor([1.0]))
+    assert f"{minicnn.tensor([1.0])}" == str(minicnn.tensor([1.0]))
     with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
         f"{minicnn.tensor([1.0]):.2f}"  # as PyTorch: only 0-d tensors take a format spec
