@@ -12,6 +12,12 @@ position ``o`` reads input position ``src(o)``:
 the two neighbours ``i0 = floor(src)`` and ``i1 = i0 + 1`` with weight ``src - i0``. Each step
 is an integer-array ``getitem`` and a weighted sum, so the gradient needs no code of its own:
 ``getitem``'s backward adds each output's gradient back to the inputs it read.
+
+Shrinking by bilinear sampling skips input pixels (aliasing). ``antialias=True`` (bilinear
+only) widens the triangle filter to ``scale`` input pixels, as Pillow and PyTorch do: output
+``o`` averages the inputs within ``scale`` of its centre ``c = (o + 0.5) * scale`` with weights
+``max(0, 1 - |i + 0.5 - c| / scale)``, normalised to sum to 1. Along one axis that is a matrix
+``A`` (out, in), so the resize is ``A_h @ x @ A_w^T``: two differentiable matmuls.
 """
 
 from __future__ import annotations
@@ -58,6 +64,20 @@ def _resize_axis(x: Tensor, axis: int, n_out: int, scale: float | None, mode: st
     return x0 + (getitem(x, lead + (xp.asarray(i1),)) - x0) * lam
 
 
+def _antialias_matrix(n_in: int, n_out: int, scale: float | None) -> np.ndarray:
+    """(n_out, n_in) weights of the widened triangle filter (see the module docstring)."""
+    step = (1 / scale) if scale is not None else n_in / n_out  # input pixels per output pixel
+    support = max(step, 1.0)  # the filter's half-width, in input pixels
+    A = np.zeros((n_out, n_in))
+    for o in range(n_out):
+        centre = (o + 0.5) * step
+        lo, hi = max(int(centre - support + 0.5), 0), min(int(centre + support + 0.5), n_in)
+        i = np.arange(lo, hi)
+        w = np.maximum(0.0, 1 - np.abs((i - centre + 0.5) / support))
+        A[o, lo:hi] = w / w.sum() if w.sum() > 0 else 0
+    return A
+
+
 def interpolate(
     input: Tensor,
     size: Any = None,
@@ -79,8 +99,14 @@ def interpolate(
         raise ValueError(
             f"interpolate: align_corners: only valid with mode='bilinear', got mode={mode!r}"
         )
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by minicnn")
+    if antialias and mode != "bilinear":
+        raise NotImplementedError(
+            f"interpolate: antialias=True: minicnn supports it for mode='bilinear', got {mode!r}"
+        )
+    if antialias and align_corners:
+        raise NotImplementedError(
+            "interpolate: antialias=True with align_corners=True is not supported by minicnn"
+        )
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: expected exactly one of size and scale_factor")
     H, W = input.shape[2:]
@@ -101,5 +127,14 @@ def interpolate(
             raise ValueError(f"interpolate: scale_factor {scale_factor!r} gives size {sizes}")
         scales = (None, None) if recompute_scale_factor else (float(f[0]), float(f[1]))
     align = bool(align_corners)
+    if antialias:
+        xp = backend.xp(input.backend)
+        A_h, A_w = (
+            Tensor(
+                xp.asarray(_antialias_matrix(n, m, sc)), dtype=input.dtype, backend=input.backend
+            )
+            for n, m, sc in ((H, sizes[0], scales[0]), (W, sizes[1], scales[1]))
+        )
+        return A_h @ input @ A_w.T  # (OH, H) @ (N, C, H, W) @ (W, OW) -> (N, C, OH, OW)
     y = _resize_axis(input, 2, sizes[0], scales[0], mode, align)  # (N, C, OH, W)
     return _resize_axis(y, 3, sizes[1], scales[1], mode, align)  # (N, C, OH, OW)

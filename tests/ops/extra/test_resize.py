@@ -84,3 +84,22 @@ def test_interpolate_errors(backend_name):
         F.interpolate(x, scale_factor=2, align_corners=True)
     with pytest.raises(ValueError, match="expected a 4-D tensor"):
         F.interpolate(minicnn.zeros(2, 2), size=3)
+
+
+@pytest.mark.parametrize("size", [(2, 3), (3, 5), (5, 7), (9, 4), (1, 1)])
+def test_antialiased_bilinear_matches_pillow(backend_name, size):
+    # Pillow's BILINEAR resize of a float image is the same widened triangle filter
+    Image = pytest.importorskip("PIL.Image")
+    x = np.random.default_rng(1).uniform(0, 1, (6, 7)).astype(np.float32)
+    expected = np.asarray(Image.fromarray(x).resize(size[::-1], Image.BILINEAR))
+    got = F.interpolate(minicnn.tensor(x[None, None]), size=size, mode="bilinear", antialias=True)
+    np.testing.assert_allclose(got.numpy()[0, 0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_antialiased_bilinear_gradcheck(backend_name):
+    x = np.random.default_rng(2).uniform(-1, 1, (1, 2, 5, 4))
+    check_op(lambda t: F.interpolate(t, size=(2, 3), mode="bilinear", antialias=True), x)
+    with pytest.raises(
+        NotImplementedError, match="antialias=True: minicnn supports it for mode='bilinear'"
+    ):
+        F.interpolate(minicnn.tensor(x), size=2, antialias=True)
