@@ -2,8 +2,9 @@
 ``from_numpy``, ``empty``, ``eye``, ``linspace``, ``randint``, ``randperm``, ``normal`` and the
 ``*_like`` family.
 
-Integer draws (``randint``, ``randperm``) come from the host generator on every backend and
-are then moved, so a seed gives the same integers on "numpy", "numba" and "cupy".
+Integer draws (``randint``, ``randperm``) come from the host generator on every backend (or
+from ``generator=``, a :class:`minicnn.Generator`) and are then moved, so a seed gives the
+same integers on "numpy", "numba" and "cupy".
 ``empty`` returns zeros: minicnn never hands out uninitialised memory.
 """
 
@@ -14,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from minicnn import backend as _backend
-from minicnn import random as _random
 from minicnn.creation import _no_generator, full, rand, randn, resolve_backend, shape_of, zeros
+from minicnn.generator import host_rng
 from minicnn.tensor import Tensor, as_dtype, float32
 
 
@@ -99,7 +100,6 @@ def _on(host: np.ndarray, device: Any, requires_grad: bool = False) -> Tensor:
 def randint(*args: Any, size: Any = None, dtype: Any = None, device: Any = None,
             generator: Any = None, requires_grad: bool = False) -> Tensor:  # fmt: skip
     """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
-    _no_generator(generator)
     if size is None and args and isinstance(args[-1], (tuple, list)):
         *args, size = args
     if size is None or len(args) not in (1, 2):
@@ -109,18 +109,17 @@ def randint(*args: Any, size: Any = None, dtype: Any = None, device: Any = None,
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
     shape = shape_of((), size)
     dt = as_dtype(dtype) if dtype is not None else np.dtype(np.int64)
-    host = _random.generator("numpy").integers(low, high, size=shape).astype(dt)
+    host = host_rng(generator).integers(low, high, size=shape).astype(dt)
     return _on(host, device, requires_grad)
 
 
 def randperm(n: int, dtype: Any = None, device: Any = None, generator: Any = None,
              requires_grad: bool = False) -> Tensor:  # fmt: skip
     """A random permutation of 0 .. n-1 (int64)."""
-    _no_generator(generator)
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"randperm: n: expected a non-negative int, got {n!r}")
     dt = as_dtype(dtype) if dtype is not None else np.dtype(np.int64)
-    return _on(_random.generator("numpy").permutation(n).astype(dt), device, requires_grad)
+    return _on(host_rng(generator).permutation(n).astype(dt), device, requires_grad)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, dtype: Any = None,

@@ -74,6 +74,7 @@ from minicnn.factories import (
     randperm,
     tensor,
 )
+from minicnn.generator import Generator
 from minicnn.ops.extra import _methods  # noqa: F401  (attaches the Tensor methods)
 from minicnn.ops.extra.activation import elu, gelu, silu
 from minicnn.ops.extra.compare import (
@@ -136,6 +137,7 @@ def numel(input: Tensor) -> _builtins.int:
 Tensor.is_floating_point = is_floating_point  # type: ignore[attr-defined]
 
 __all__ = [
+    "Generator",
     "Tensor",
     "accelerator",
     "all",

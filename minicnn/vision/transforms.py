@@ -8,7 +8,9 @@ images, as torchvision does, and ``F.interpolate`` (bilinear, antialiased like t
 tensor path) otherwise.
 
 Random transforms draw from minicnn's host generator, so ``minicnn.manual_seed`` makes them
-repeat; the numbers differ from PyTorch's generator. For whole batches at once, minicnn's
+repeat (inside a ``minicnn.utils.data.DataLoader``, from a generator seeded per batch, so a
+resumed loader repeats them too; see ``minicnn.utils.data.item_rng``); the numbers differ from
+PyTorch's generator. For whole batches at once, minicnn's
 vectorised transforms are in :mod:`minicnn.data.transforms`.
 """
 
@@ -19,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from minicnn import random as _random
 from minicnn.device import host_backend
 from minicnn.tensor import Tensor
+from minicnn.utils.data.item_rng import item_generator
 
 
 def _pil() -> Any:
@@ -105,11 +107,11 @@ def _pad(a: np.ndarray, pads: tuple[int, int, int, int], fill: Any, mode: str) -
 
 
 def _uniform() -> float:
-    return float(_random.generator("numpy").random())
+    return float(item_generator().random())
 
 
 def _randint(high: int) -> int:
-    return int(_random.generator("numpy").integers(0, high))
+    return int(item_generator().integers(0, high))
 
 
 class Compose:
