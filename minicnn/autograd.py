@@ -124,11 +124,10 @@ class Function:
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """The graph one step back, as PyTorch shows it: per input, ``(its grad_fn, 0)``, or
-        an ``AccumulateGrad`` for a leaf that requires grad, or ``(None, 0)``. Empty once a
-        backward has freed this node."""
+        an ``AccumulateGrad`` for a leaf that requires grad, or ``(None, 0)``."""
         from minicnn.autograd_extra import next_functions
 
-        return next_functions(self.inputs)
+        return next_functions(self)
 
     def release(self) -> None:
         """Free what forward saved; a later backward through this node raises."""

@@ -155,12 +155,18 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
-def next_functions(inputs: tuple) -> tuple[tuple[Any, int], ...]:
+def next_functions(fn: Any) -> tuple[tuple[Any, int], ...]:
     """``grad_fn.next_functions``: per tensor input, its grad_fn, an AccumulateGrad for a leaf
     that requires grad, or None; each paired with 0 (the output index, always 0 in minicnn).
     Arguments that were not tensors (sizes, flags) have no entry."""
+    if getattr(fn, "released", False):
+        # PyTorch keeps the graph's shape after backward; minicnn frees the whole node.
+        raise RuntimeError(
+            "next_functions: this part of the graph was freed by backward(); walk it before "
+            "calling backward(), or pass retain_graph=True to backward()"
+        )
     out: list[tuple[Any, int]] = []
-    for t in inputs:
+    for t in fn.inputs:
         if t is None:
             continue
         if not t.requires_grad:

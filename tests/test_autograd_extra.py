@@ -68,3 +68,5 @@ def test_next_functions_walk_the_graph():
     assert acc.variable is a and acc.next_functions == () and none is None
     loss.backward()
     np.testing.assert_array_equal(a.grad.numpy(), [3.0, 4.0])
+    with pytest.raises(RuntimeError, match="freed by backward"):
+        loss.grad_fn.next_functions
