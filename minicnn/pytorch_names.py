@@ -9,54 +9,69 @@
     from minicnn.vision import datasets, transforms
 
 This module gathers the names that make that work beyond minicnn's core; ``minicnn``
-re-exports all of them.
+re-exports all of them. ``tests/port/`` holds scripts written this way and the output PyTorch
+printed for them, which minicnn must reproduce number by number.
 
 Mapping
 -------
 - Devices are backends: ``device("cpu")`` is the host backend in use ("numba" or "numpy"),
-  ``device("cuda")`` is "cupy" (:mod:`minicnn.device`). ``x.to(device)``, ``.cpu()``,
-  ``.cuda()``, ``model.to(device)``, ``x.device``, ``x.is_cuda`` and ``device=`` on the
-  factories work as in PyTorch; ``minicnn.cuda.is_available()``, ``minicnn.accelerator`` and
-  ``minicnn.backends.cudnn`` / ``.mps`` answer as PyTorch's do (minicnn has no cuDNN and no
-  Metal backend).
-- ``torch.utils.data`` is ``minicnn.utils.data``; ``torchvision`` is ``minicnn.vision``
-  (datasets ``MNIST``, ``FashionMNIST``, ``CIFAR10``; per-item ``transforms``; ``models``).
+  ``device("cuda")`` is "cupy" (:mod:`minicnn.device`). ``x.to(device)``, ``x.to(device,
+  dtype)``, ``.cpu()``, ``.cuda()``, ``model.to(device)``, ``x.device``, ``x.is_cuda`` and
+  ``device=`` on the factories work as in PyTorch; ``minicnn.cuda.is_available()``,
+  ``minicnn.accelerator`` and ``minicnn.backends.cudnn`` / ``.mps`` answer as PyTorch's do
+  (minicnn has no cuDNN, so ``cudnn.benchmark`` and ``.deterministic`` change nothing: its
+  kernels are deterministic anyway; and no Metal backend).
+- ``torch.utils.data`` is ``minicnn.utils.data`` (its DataLoader resumes exactly from
+  ``state_dict()``); ``torchvision`` is ``minicnn.vision`` (``datasets.MNIST``,
+  ``FashionMNIST``, ``CIFAR10``, per-item ``transforms``, ``models``).
 - ``torch.save`` / ``torch.load`` are ``minicnn.save`` / ``minicnn.load``.
-- Tensors: ``x.data`` is a detached tensor sharing memory (as PyTorch), ``x.array`` the raw
-  NumPy or CuPy array. ``max(x, dim)`` returns ``(values, indices)``, ``max(a, b)`` is
-  elementwise; in-place methods (``add_``, ``zero_``, ``w -= lr * w.grad`` under ``no_grad``)
-  keep the tensor object; ``f"{loss:.4f}"`` formats a 0-d tensor.
-- dtypes: ``float32 float64 int64 int32 uint8 bool`` and PyTorch's aliases ``float double
-  long int short bool``; they are NumPy dtypes (``x.dtype`` prints ``float32``, not
-  ``torch.float32``).
+- Tensors: ``x.data`` is a detached tensor sharing memory, as PyTorch's; ``x.array`` is the
+  raw NumPy or CuPy array. ``max(x, dim)`` / ``min(x, dim)`` return ``(values, indices)``,
+  ``max(a, b)`` is elementwise, ``amax``/``amin`` reduce over several dims. In-place methods
+  (``add_``, ``mul_``, ``zero_``, ``fill_``, ``copy_``, ``normal_``, ...) and ``w -= lr *
+  w.grad`` under ``no_grad`` change the tensor itself, and refuse a leaf that requires grad
+  while grad mode is on, as PyTorch does. ``f"{loss:.4f}"`` formats a 0-d tensor;
+  ``argmax(axis=1)`` is accepted.
+- dtypes: ``float32 float64 int64 int32 int16 int8 uint8 bool`` and the aliases ``float double
+  long int short``.
+- ``torch.compile(model)`` returns the model; ``torch.hub`` raises, saying what to do instead.
 
 Known differences
 -----------------
-- No version counters: changing in place an array that a recorded op saved for its backward
-  is not detected. In-place methods on tensors inside the graph raise (write ``y = y + x``);
-  ``y += x`` on such a tensor is computed out of place and rebinds ``y``.
-- ``inplace=True`` (``nn.ReLU(inplace=True)``, ``F.relu(x, inplace=True)``) is accepted and
-  computed out of place: the returned tensor is right, the input is not modified.
-- Ops never promote between float32 and float64 silently (they raise; convert with
-  ``.float()`` / ``.double()``); integer tensors meeting floats become float, as in PyTorch.
-- ``DataLoader`` workers run in the calling process (``num_workers`` is accepted; batches
-  are made in one background thread when it is > 0); results do not depend on it.
-- Random numbers come from minicnn's generators (``manual_seed``): the same seed gives
-  different numbers than PyTorch's. ``generator=`` objects are not supported.
-- ``torch.autograd.Function`` with ``ctx`` is not minicnn's ``Function`` (forward and backward
-  on raw arrays, state on ``self``); ``create_graph=True`` (higher-order gradients) is not
-  supported.
-- Printing differs: ``tensor(3.5)`` for PyTorch's ``tensor(3.5000)``, ``<Mul>`` for
-  ``<MulBackward0 object at ...>``, ``float32`` for ``torch.float32``.
+- dtypes are NumPy dtypes (``print(x.dtype)`` shows ``float32``, not ``torch.float32``;
+  comparisons such as ``x.dtype == torch.float32`` work). Ops never mix float32 and float64
+  silently: they raise (convert with ``.float()`` / ``.double()``); integer tensors meeting
+  floats become float, as in PyTorch.
+- minicnn records no in-place ops in the graph and has no version counters. ``y += x`` on a
+  tensor inside the graph (``out += identity``) is computed out of place and rebinds ``y``
+  (same values and gradients); ``y.add_(x)`` there raises. ``inplace=True`` (``nn.ReLU``,
+  ``F.relu``, ``F.dropout``, ...) writes into the input outside the graph and computes out of
+  place inside it. Changing in place an array that a recorded op saved is not detected.
+- After ``backward()`` a graph's nodes are freed: ``grad_fn.next_functions`` raises there
+  (walk it before, or pass ``retain_graph=True``). ``autograd.grad(create_graph=True)``
+  (higher-order gradients) is not supported, and ``torch.autograd.Function`` with ``ctx`` is
+  not minicnn's ``Function`` (forward and backward on raw arrays, state on ``self``).
+- Random numbers come from minicnn's generators (``manual_seed``, ``minicnn.Generator``):
+  the same seed gives other numbers than PyTorch's, so random initialisation, shuffling,
+  dropout masks and random augmentation differ; deterministic computations agree to float
+  rounding.
+- ``DataLoader`` workers run in the calling process: ``num_workers > 0`` makes batches ahead
+  in one background thread, with the same batches; ``pin_memory`` and
+  ``persistent_workers`` are accepted and change nothing.
+- Printing differs: ``tensor(3.5)`` for ``tensor(3.5000)``, shapes as tuples for
+  ``torch.Size``, ``<Mul>`` for ``<MulBackward0 object at ...>``.
+- Missing: sparse, complex and half-precision tensors, ``torch.sin``-style trigonometry,
+  recurrent and attention layers, datasets beyond MNIST, Fashion-MNIST and CIFAR-10.
 """
 
 from __future__ import annotations
 
 import builtins as _builtins
+from typing import Any
 
 import numpy as _np
 
-from minicnn import accelerator, backends, cuda, return_types
+from minicnn import accelerator, backends, cuda, hub, return_types
 from minicnn.autograd_extra import inference_mode, set_grad_enabled
 from minicnn.device import device
 from minicnn.factories import (
@@ -119,6 +134,14 @@ uint8 = _np.dtype(_np.uint8)
 bool = _np.dtype(_np.bool_)  # noqa: A001
 
 
+def compile(model: Any = None, **kwargs: Any) -> Any:  # noqa: A001
+    """``torch.compile``'s place: returns ``model`` as it is (minicnn has no compiler; the
+    results are the same, as they are in PyTorch). Also works as a decorator."""
+    if model is None:
+        return lambda m: m
+    return model
+
+
 def is_tensor(obj: object) -> _builtins.bool:
     """True for a minicnn Tensor (a Parameter included)."""
     return isinstance(obj, Tensor)
@@ -150,6 +173,7 @@ __all__ = [
     "bool",
     "chunk",
     "clone",
+    "compile",
     "cuda",
     "device",
     "double",
@@ -171,6 +195,7 @@ __all__ = [
     "gelu",
     "get_num_threads",
     "gt",
+    "hub",
     "inference_mode",
     "int",
     "int8",

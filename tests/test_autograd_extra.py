@@ -69,4 +69,4 @@ def test_next_functions_walk_the_graph():
     loss.backward()
     np.testing.assert_array_equal(a.grad.numpy(), [3.0, 4.0])
     with pytest.raises(RuntimeError, match="freed by backward"):
-        loss.grad_fn.next_functions
+        _ = loss.grad_fn.next_functions

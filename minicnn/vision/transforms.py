@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from minicnn import backend
 from minicnn.device import host_backend
 from minicnn.tensor import Tensor
 from minicnn.utils.data.item_rng import item_generator
@@ -185,9 +186,9 @@ class Normalize:
             raise ValueError(
                 f"Normalize: mean and std: expected 1 or {C} values, got {self.mean}, {self.std}"
             )
-        a = tensor.array
-        mean = np.asarray(self.mean, dtype=a.dtype).reshape(-1, 1, 1)
-        std = np.asarray(self.std, dtype=a.dtype).reshape(-1, 1, 1)
+        a, xp = tensor.array, backend.xp(tensor.backend)
+        mean = xp.asarray(self.mean, dtype=a.dtype).reshape(-1, 1, 1)
+        std = xp.asarray(self.std, dtype=a.dtype).reshape(-1, 1, 1)
         out = (a - mean) / std
         if self.inplace:
             a[...] = out
