@@ -167,49 +167,25 @@ def amin(
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
-    """As ``torch.max``: ``max(x)`` the largest value (a 0-d tensor); ``max(x, dim)`` the pair
-    ``(values, indices)`` along int ``dim``; ``max(a, b)`` the elementwise maximum."""
-    return _extremum("max", input, dim, keepdim, kw, minimum=False)
+    """As ``torch.max``: ``max(x)`` the largest value (a 0-d tensor, as ``amax``); ``max(x,
+    dim)`` the pair ``(values, indices)`` along int ``dim``; ``max(a, b)`` the elementwise
+    maximum. The last two live in ``ops/extra`` (``indexing.extremum``, ``compare``)."""
+    if dim is None and not kw:
+        _nonempty("max", input)
+        return Max.apply(input, normalize_dims("max", None, input.ndim), False)
+    from minicnn.ops.extra.indexing import extremum
+
+    return extremum("max", input, dim, keepdim, kw, minimum=False)
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
     """As ``torch.min``: ``min(x)``, ``(values, indices) = min(x, dim)``, or ``min(a, b)``."""
-    return _extremum("min", input, dim, keepdim, kw, minimum=True)
+    if dim is None and not kw:
+        _nonempty("min", input)
+        return Max.apply(input, normalize_dims("min", None, input.ndim), False, minimum=True)
+    from minicnn.ops.extra.indexing import extremum
 
-
-def _extremum(op: str, input: Tensor, dim: Any, keepdim: bool, kw: dict, minimum: bool) -> Any:
-    from minicnn import return_types
-    from minicnn.ops.extra import compare, indexing
-
-    unknown = sorted(set(kw) - {"axis", "keepdims", "other"})
-    if unknown:
-        raise TypeError(f"{op}: unexpected keyword argument {unknown[0]!r}")
-    other = kw.get("other", dim)
-    if isinstance(other, Tensor):  # max(a, b): elementwise
-        return (compare.minimum if minimum else compare.maximum)(input, other)
-    if kw.get("axis") is not None:
-        if dim is not None:
-            raise ValueError(f"{op}: pass dim or axis, not both")
-        dim = kw["axis"]
-    if dim is None:
-        _nonempty(op, input)
-        return Max.apply(input, normalize_dims(op, None, input.ndim), False, minimum=minimum)
-    if isinstance(dim, bool) or not isinstance(dim, int):
-        raise TypeError(f"{op}: dim: expected an int, got {dim!r} (for several axes use amax/amin)")
-    keep = bool(keepdim if kw.get("keepdims") is None else kw["keepdims"])
-    d = normalize_dims(op, dim, input.ndim)
-    _nonempty(op, input)
-    a = d[0] if d else 0
-    x = input.reshape(1) if input.ndim == 0 else input
-    xp = backend.xp(x.backend)
-    idx = getattr(x.array, "argmin" if minimum else "argmax")(axis=a)
-    idx = xp.expand_dims(idx.astype("int64"), a)  # (..., 1, ...): one index per reduced slot
-    values = indexing.take_along_dim(x, Tensor._from_op(idx, x.backend, None), a)
-    indices = Tensor._from_op(idx, x.backend, None)
-    if not keep or input.ndim == 0:
-        shape = input.shape[:a] + input.shape[a + 1 :]
-        values, indices = values.reshape(shape), indices.reshape(shape)
-    return getattr(return_types, op)(values, indices)
+    return extremum("min", input, dim, keepdim, kw, minimum=True)
 
 
 def var(

@@ -404,10 +404,5 @@ def _copy(value: Any) -> Any:
     return value
 
 
-# More schedulers, defined in their own module, live in this namespace too.
-from minicnn.optim.lr_scheduler_extra import (  # noqa: E402, F401
-    ExponentialLR,
-    LambdaLR,
-    MultiplicativeLR,
-    ReduceLROnPlateau,
-)
+# More schedulers (ExponentialLR, LambdaLR, MultiplicativeLR, ReduceLROnPlateau), in their module.
+from minicnn.optim.lr_scheduler_extra import *  # noqa: E402, F401, F403

@@ -144,3 +144,6 @@ class ReduceLROnPlateau(LRScheduler):
 
     def get_lr(self) -> list[float]:
         return list(self._last_lr)
+
+
+__all__ = ["ExponentialLR", "LambdaLR", "MultiplicativeLR", "ReduceLROnPlateau"]

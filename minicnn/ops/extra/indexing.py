@@ -160,3 +160,41 @@ def unique(
     if return_counts:
         out.append(Tensor._from_op(counts.astype("int64"), input.backend, None))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+def extremum(op: str, input: Tensor, dim: Any, keepdim: bool, kw: dict, minimum: bool) -> Any:
+    """``max``/``min`` of ``minicnn/ops/reduce.py`` given a dim or a second tensor: the pair
+    (values, indices) along ``dim`` (values through :func:`take_along_dim`, so the gradient
+    reaches the one element each index names, as PyTorch), or the elementwise extremum."""
+    from minicnn.ops.extra import compare
+    from minicnn.ops.reduce import Max, _nonempty, normalize_dims
+
+    unknown = sorted(set(kw) - {"axis", "keepdims", "other"})
+    if unknown:
+        raise TypeError(f"{op}: unexpected keyword argument {unknown[0]!r}")
+    other = kw.get("other", dim)
+    if isinstance(other, Tensor):  # max(a, b): elementwise
+        return (compare.minimum if minimum else compare.maximum)(input, other)
+    if kw.get("axis") is not None:
+        if dim is not None:
+            raise ValueError(f"{op}: pass dim or axis, not both")
+        dim = kw["axis"]
+    if dim is None:
+        _nonempty(op, input)
+        return Max.apply(input, normalize_dims(op, None, input.ndim), False, minimum=minimum)
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"{op}: dim: expected an int, got {dim!r} (for several axes use amax/amin)")
+    keep = bool(keepdim if kw.get("keepdims") is None else kw["keepdims"])
+    d = normalize_dims(op, dim, input.ndim)
+    _nonempty(op, input)
+    a = d[0] if d else 0
+    x = input.reshape(1) if input.ndim == 0 else input
+    xp = backend.xp(x.backend)
+    idx = getattr(x.array, "argmin" if minimum else "argmax")(axis=a)
+    idx = xp.expand_dims(idx.astype("int64"), a)  # (..., 1, ...): one index per reduced slot
+    values = take_along_dim(x, Tensor._from_op(idx, x.backend, None), a)
+    indices = Tensor._from_op(idx, x.backend, None)
+    if not keep or input.ndim == 0:
+        shape = input.shape[:a] + input.shape[a + 1 :]
+        values, indices = values.reshape(shape), indices.reshape(shape)
+    return getattr(return_types, op)(values, indices)
