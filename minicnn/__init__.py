@@ -27,6 +27,8 @@ from minicnn.gradcheck import GradcheckError, check_graph, gradcheck
 from minicnn.ops import (
     abs,
     add,
+    amax,
+    amin,
     argmax,
     argmin,
     cat,
@@ -83,8 +85,11 @@ from minicnn.tensor import (
 
 __version__ = "0.1.0"
 
-# Subpackages, as torch.nn and torch.optim are reachable after "import torch".
-from minicnn import data, models, nn, optim  # noqa: E402
+# Subpackages, as torch.nn and torch.optim are reachable after "import torch"; then PyTorch's
+# names beyond the core (minicnn/pytorch_names.py maps them all).
+from minicnn import data, models, nn, optim, utils  # noqa: E402
+from minicnn.pytorch_names import *  # noqa: E402, F403
+from minicnn.pytorch_names import __all__ as _pytorch_names
 from minicnn.training import train_step  # noqa: E402
 
 __all__ = [
@@ -95,6 +100,8 @@ __all__ = [
     "__version__",
     "abs",
     "add",
+    "amax",
+    "amin",
     "arange",
     "argmax",
     "argmin",
@@ -166,9 +173,11 @@ __all__ = [
     "unavailable_reason",
     "unsqueeze",
     "use_backend",
+    "utils",
     "var",
     "view",
     "where",
     "zeros",
     "zeros_like",
 ]
+__all__ += [n for n in _pytorch_names if n not in __all__]

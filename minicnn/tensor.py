@@ -227,17 +227,24 @@ class Tensor:
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
-    def to(self, target: Any) -> Tensor:
-        """A copy on another backend (``"numpy" | "numba" | "cupy"``) or of another dtype.
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """A copy on another backend or device, of another dtype, or both; ``self`` when
+        nothing changes (as PyTorch): ``to("numba")``, ``to("cuda")``, ``to(float64)``,
+        ``to(device, dtype)``, ``to(other_tensor)``, ``to(device=..., dtype=...)``.
+        ``"cpu"`` and ``"cuda"`` map to backends as :mod:`minicnn.device` says.
 
         Differentiable: gradients flow back to the original backend and dtype.
         """
+        from minicnn.device import backend_for, parse_to
         from minicnn.ops.elementwise import Cast, Transfer
 
-        if isinstance(target, str) and target in backend.BACKENDS:
-            return self if target == self.backend else Transfer.apply(self, target)
-        dtype = as_dtype(target, "target")
-        return self if dtype == self.dtype else Cast.apply(self, dtype)
+        target, dtype, copy = parse_to(args, kwargs)
+        out = self
+        if target is not None and backend_for(target, self.backend) != self.backend:
+            out = Transfer.apply(out, backend_for(target, self.backend))
+        if dtype is not None and dtype != out.dtype:
+            out = Cast.apply(out, dtype)
+        return out.clone() if copy and out is self else out
 
     def float(self) -> Tensor:
         return self.to(float32)

@@ -21,7 +21,7 @@ from minicnn import autograd, backend
 from minicnn.autograd import RemovableHandle
 from minicnn.nn.hooks import BackwardHookCall
 from minicnn.nn.parameter import Parameter
-from minicnn.tensor import Tensor, as_dtype
+from minicnn.tensor import Tensor
 
 
 class IncompatibleKeys(NamedTuple):
@@ -409,35 +409,33 @@ class Module:
         return moved.astype(target.dtype, copy=False), None
 
     # ----- moving ---------------------------------------------------------------------------
-    def to(self, target: Any) -> Module:
-        """Move every parameter and buffer to backend ``target`` (``"numpy"``, ``"numba"``,
-        ``"cupy"``), or cast the floating-point ones to dtype ``target``; in place.
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move every parameter and buffer to a backend or device (``"numba"``, ``"cupy"``,
+        ``"cpu"``, ``"cuda"``, a ``minicnn.device``), and/or cast the floating-point ones to a
+        dtype (``to(float64)``, ``to(device, dtype)``, ``to(device=..., dtype=...)``); in place.
 
         The Parameter objects stay the same (their ``.array`` is replaced and ``.grad`` reset),
         so an optimizer made before the move keeps working. Returns ``self``.
         """
-        if isinstance(target, str) and target in backend.BACKENDS:
-            backend._require(target)
+        from minicnn.device import backend_for, parse_to
 
-            def convert(t: Tensor) -> None:
-                t.array = backend.move(t.array, t.backend, target)
-                t.backend = target
-        else:
-            try:
-                dtype = as_dtype(target, "target")
-            except TypeError:
-                raise TypeError(
-                    f"target: expected a backend ({', '.join(map(repr, backend.BACKENDS))}) "
-                    f"or a dtype, got {target!r}"
-                ) from None
-            if dtype.kind != "f":
-                raise TypeError(
-                    f"target: modules can be cast to float dtypes only, got {dtype.name}"
-                )
+        try:
+            target, dtype, _ = parse_to(args, kwargs)
+        except TypeError:
+            raise TypeError(
+                f"target: expected a backend ({', '.join(map(repr, backend.BACKENDS))}), a "
+                f"device or a dtype, got {args[0] if args else kwargs!r}"
+            ) from None
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"target: modules can be cast to float dtypes only, got {dtype.name}")
 
-            def convert(t: Tensor) -> None:
-                if t.dtype.kind == "f":  # integer buffers (num_batches_tracked) keep their dtype
-                    t.array = t.array.astype(dtype)
+        def convert(t: Tensor) -> None:
+            if target is not None:
+                name = backend._require(backend_for(target, t.backend))
+                t.array = backend.move(t.array, t.backend, name)
+                t.backend = name
+            if dtype is not None and t.dtype.kind == "f":  # integer buffers keep their dtype
+                t.array = t.array.astype(dtype)
 
         with autograd.no_grad():
             for t in itertools.chain(self.parameters(), self.buffers()):

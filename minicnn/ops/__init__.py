@@ -25,7 +25,7 @@ from minicnn.ops.elementwise import (
 )
 from minicnn.ops.linalg import matmul
 from minicnn.ops.loss import cross_entropy, log_softmax, mse_loss, nll_loss, softmax
-from minicnn.ops.reduce import argmax, argmin, max, mean, min, std, sum, var
+from minicnn.ops.reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from minicnn.ops.shape import (
     cat,
     expand,
@@ -44,6 +44,8 @@ from minicnn.ops.shape import (
 __all__ = [
     "abs",
     "add",
+    "amax",
+    "amin",
     "argmax",
     "argmin",
     "cat",

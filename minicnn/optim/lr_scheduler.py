@@ -466,3 +466,7 @@ def _copy(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     return value
+
+
+# More schedulers (ExponentialLR, LambdaLR, MultiplicativeLR, ReduceLROnPlateau), in their module.
+from minicnn.optim.lr_scheduler_extra import *  # noqa: E402, F401, F403

@@ -12,23 +12,37 @@ from minicnn.ops._args import check_int, check_number
 from minicnn.tensor import Tensor
 
 
+def _check_inplace(layer: str, inplace: object) -> bool:
+    if not isinstance(inplace, bool):
+        raise ValueError(f"{layer}: inplace must be a bool, got {inplace!r}")
+    return inplace
+
+
 class ReLU(Module):
-    """max(x, 0), elementwise."""
+    """max(x, 0), elementwise (``inplace=True``: see ``F.relu``)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = _check_inplace("ReLU", inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
+        return F.relu(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise, elementwise."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         check_number("LeakyReLU", "negative_slope", negative_slope)
         self.negative_slope = negative_slope
+        self.inplace = _check_inplace("LeakyReLU", inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
