@@ -212,6 +212,7 @@ def test_a_built_wheel_contains_the_checkpoints(tmp_path):
     for entry in ENTRIES:
         if entry.path().is_file():
             assert f"minicnn/models/checkpoints/{entry.file}" in names
+    assert "minicnn/viz/__init__.py" in names and "minicnn/cli_viz.py" in names
 
 
 def test_npz_round_trip_keeps_scalar_buffers(tmp_path):
