@@ -329,6 +329,11 @@ def resolve(
             f"of an .npz file, got {type(weights).__name__}"
         )
     if entry is not None:
+        if not entry.path().is_file():
+            raise FileNotFoundError(
+                f"weights: {entry.file}, the file of {entry.arch}(weights={entry.name!r}), is not "
+                f"installed at {entry.path()}; build it with scripts/build_weights.py"
+            )
         state, _ = read_npz(entry.path(), sha256=entry.sha256)
         fixed: Mapping[str, Any] = entry.model_kwargs
         source = f"the {entry.name!r} weights"

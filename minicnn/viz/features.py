@@ -60,8 +60,8 @@ def filter_grid(weight: np.ndarray, pad: int = 1, cols: int | None = None) -> np
     """One image of all filters of ``weight`` (OC, C, KH, KW), each scaled to [0, 1].
 
     C = 3: an RGB image (H, W, 3), one tile per filter, ``cols`` (default ~sqrt(OC)) per row,
-    separated by white. C = 1: a grey image, one tile per filter, ``cols`` (default all) per
-    row. Otherwise a grey image (H, W): row o holds filter o's C input-channel slices, each
+    separated by white. C = 1: a grey image, one tile per filter, ``cols`` (default up to 8)
+    per row. Otherwise a grey image (H, W): row o holds filter o's C input-channel slices, each
     filter scaled over all its slices, so their contrasts compare. NaN separates grey tiles.
     """
     w = np.asarray(weight, dtype=float)
@@ -73,7 +73,7 @@ def filter_grid(weight: np.ndarray, pad: int = 1, cols: int | None = None) -> np
         rgb = scaled.transpose(0, 2, 3, 1)  # (OC, KH, KW, 3)
         return tile(rgb, cols or math.ceil(math.sqrt(OC)), pad, fill=1.0)
     if C == 1:
-        return tile(scaled[:, 0], cols or OC, pad)
+        return tile(scaled[:, 0], cols or min(OC, 8), pad)
     return tile(scaled.reshape(OC * C, *w.shape[2:]), C, pad)
 
 

@@ -31,9 +31,7 @@ def _figure(cols: int, rows: int = 1, size: float = 2.0, extra_height: float = 0
 def _grey_cmap() -> Any:
     from matplotlib import colormaps
 
-    cmap = colormaps["gray"].copy()
-    cmap.set_bad("white")  # the NaN separators of a tile grid
-    return cmap
+    return colormaps["gray"].with_extremes(bad="white")  # NaN: the separators of a tile grid
 
 
 def _image(a: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
@@ -61,7 +59,8 @@ def plot_filters(model: Any, layer: str | None = None, title: str | None = None)
     cols = 1
     fig, axes = _figure(cols, size=3.2 if rgb else max(2.0, 0.45 * C + 1), extra_height=0.8)
     if C == 1:
-        fig.set_size_inches(max(3.2, 0.6 * OC), 1.7)  # one row of tiles
+        cols_, rows_ = min(OC, 8), -(-OC // 8)
+        fig.set_size_inches(max(3.2, 0.6 * cols_), 0.7 * rows_ + 1.0)  # rows of up to 8 tiles
     ax = axes[0, 0]
     ax.imshow(grid, **({} if rgb else {"cmap": _grey_cmap(), "vmin": 0, "vmax": 1}))
     name = layer or type(model).__name__
@@ -69,8 +68,11 @@ def plot_filters(model: Any, layer: str | None = None, title: str | None = None)
     if rgb:
         _bare(ax, "one tile per filter, RGB")
     elif C == 1:
-        ax.set_xticks([(KW + 1) * o + (KW - 1) / 2 for o in range(OC)], range(OC), fontsize=7)
-        ax.set_yticks([])
+        cols_ = min(OC, 8)
+        ax.set_xticks([(KW + 1) * c + (KW - 1) / 2 for c in range(cols_)], range(cols_), fontsize=7)
+        rows_ = -(-OC // 8)
+        ticks = [(KH + 1) * r + (KH - 1) / 2 for r in range(rows_)] if rows_ > 1 else []
+        ax.set_yticks(ticks, [f"+{8 * r}" for r in range(len(ticks))], fontsize=7)
         ax.set_xlabel("filter (each scaled to its own range: black low, white high)", fontsize=8)
     else:
         ax.set_xticks([(KW + 1) * c + (KW - 1) / 2 for c in range(C)], range(C), fontsize=7)

@@ -147,6 +147,14 @@ def test_a_changed_file_fails_its_sha256_check(monkeypatch, tmp_path):
         W.read_npz(damaged, sha256=entry.sha256)
 
 
+def test_a_missing_file_says_how_to_build_it(monkeypatch, tmp_path):
+    entry = W.get_weights("lenet5", "mnist")
+    monkeypatch.setattr(W.Weights, "path", lambda self: tmp_path / self.file)
+    with pytest.raises(FileNotFoundError, match=r"weights: lenet5-mnist.npz, the file of "
+                       r"lenet5\(weights='mnist'\), is not installed .* scripts/build_weights.py"):  # fmt: skip
+        models.lenet5(weights=entry.name)
+
+
 def test_weights_from_an_npz_path(backend_name, tmp_path):
     mc.manual_seed(3)
     source = models.lenet5(num_classes=7)
