@@ -224,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
         "info", help="backends available here, and a gradient check", parents=[debug]
     )
     i.set_defaults(func=_info)
+
+    from minicnn import cli_viz
+
+    cli_viz.add_parser(sub)
     return parser
 
 
