@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from minicnn.creation import full
 from minicnn.nn import functional as F
-from minicnn.nn.layers._utils import check_int
 from minicnn.nn.module import Module
 from minicnn.nn.parameter import Parameter
+from minicnn.ops._args import check_int
 from minicnn.tensor import Tensor
 
 

@@ -9,9 +9,9 @@ from typing import Any
 from minicnn.creation import zeros
 from minicnn.nn import functional as F
 from minicnn.nn import init
-from minicnn.nn.layers._utils import check_int, pair
 from minicnn.nn.module import Module
 from minicnn.nn.parameter import Parameter
+from minicnn.ops._args import check_int, pair
 from minicnn.tensor import Tensor
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from minicnn.nn import functional as F
-from minicnn.nn.layers.loss import _check_reduction
 from minicnn.nn.module import Module
+from minicnn.ops._args import check_choice
+from minicnn.ops.loss import REDUCTIONS
 from minicnn.tensor import Tensor
 
 
@@ -27,7 +28,7 @@ class NLLLoss(Module):
         super().__init__()
         self.register_buffer("weight", _optional_tensor("NLLLoss", "weight", weight))
         self.ignore_index = ignore_index
-        self.reduction = _check_reduction("NLLLoss", reduction)
+        self.reduction = check_choice("NLLLoss", "reduction", reduction, REDUCTIONS)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
@@ -38,7 +39,7 @@ class L1Loss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = _check_reduction("L1Loss", reduction)
+        self.reduction = check_choice("L1Loss", "reduction", reduction, REDUCTIONS)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, self.reduction)
@@ -49,7 +50,7 @@ class SmoothL1Loss(Module):
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__()
-        self.reduction = _check_reduction("SmoothL1Loss", reduction)
+        self.reduction = check_choice("SmoothL1Loss", "reduction", reduction, REDUCTIONS)
         if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta < 0:
             raise ValueError(f"SmoothL1Loss: beta must be a number >= 0, got {beta!r}")
         self.beta = float(beta)
@@ -64,7 +65,7 @@ class BCELoss(Module):
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
         super().__init__()
         self.register_buffer("weight", _optional_tensor("BCELoss", "weight", weight))
-        self.reduction = _check_reduction("BCELoss", reduction)
+        self.reduction = check_choice("BCELoss", "reduction", reduction, REDUCTIONS)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy(input, target, self.weight, self.reduction)
@@ -85,7 +86,7 @@ class BCEWithLogitsLoss(Module):
         self.register_buffer(
             "pos_weight", _optional_tensor("BCEWithLogitsLoss", "pos_weight", pos_weight)
         )
-        self.reduction = _check_reduction("BCEWithLogitsLoss", reduction)
+        self.reduction = check_choice("BCEWithLogitsLoss", "reduction", reduction, REDUCTIONS)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from minicnn.nn import functional as F
-from minicnn.nn.layers._utils import is_int
 from minicnn.nn.module import Module
+from minicnn.ops._args import is_int
 from minicnn.ops.extra.shape import unflatten
 from minicnn.tensor import Tensor
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from minicnn.nn import functional as F
-from minicnn.nn.layers._utils import check_int
 from minicnn.nn.module import Module
+from minicnn.ops._args import check_int
 from minicnn.tensor import Tensor
 
 

@@ -21,8 +21,9 @@ import numpy as np
 
 from minicnn import backend
 from minicnn.autograd import Function
+from minicnn.ops._args import check_choice
 from minicnn.ops.elementwise import broadcast_shape, where
-from minicnn.ops.loss import _check_reduction
+from minicnn.ops.loss import REDUCTIONS
 from minicnn.tensor import Tensor
 
 
@@ -81,7 +82,7 @@ def _pair(op: str, input: Any, target: Any) -> None:
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    _check_reduction(reduction)
+    check_choice("_reduce", "reduction", reduction, REDUCTIONS)
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
@@ -123,7 +124,7 @@ def binary_cross_entropy(
 ) -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) of probabilities ``input`` in [0, 1] and targets."""
     _pair("binary_cross_entropy", input, target)
-    _check_reduction(reduction)
+    check_choice("binary_cross_entropy", "reduction", reduction, REDUCTIONS)
     if input.numel() and bool(((input.array < 0) | (input.array > 1)).any()):
         raise ValueError(
             "binary_cross_entropy: input: all elements should be between 0 and 1 "
@@ -143,7 +144,7 @@ def binary_cross_entropy_with_logits(
     """Sigmoid and binary cross-entropy in one stable op, from logits ``input``; ``pos_weight``
     (broadcast along the last axis, one per class) weighs the positive targets."""
     _pair("binary_cross_entropy_with_logits", input, target)
-    _check_reduction(reduction)
+    check_choice("binary_cross_entropy_with_logits", "reduction", reduction, REDUCTIONS)
     w = _weight("binary_cross_entropy_with_logits", "weight", weight, input)
     pw = _weight("binary_cross_entropy_with_logits", "pos_weight", pos_weight, input)
     return _reduce(BinaryCrossEntropyWithLogits.apply(input, target, w, pw), reduction)
