@@ -22,8 +22,9 @@ from minicnn.backend import (
     unavailable_reason,
     use_backend,
 )
+from minicnn.check_graph import check_graph
 from minicnn.creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
-from minicnn.gradcheck import GradcheckError, check_graph, gradcheck
+from minicnn.gradcheck import GradcheckError, gradcheck
 from minicnn.ops import (
     abs,
     add,

@@ -16,7 +16,7 @@ is on and some input requires grad, the result remembers the Function (its ``gra
 Function remembers its input tensors: that chain of records *is* the graph that
 ``Tensor.backward`` walks in reverse. ``backward`` returns ``None`` for inputs that are not
 tensors or need no gradient; ``self.needs_input_grad`` says which do. The Function also keeps
-the arguments it was called with (``call_args``), so that :func:`minicnn.gradcheck.check_graph`
+the arguments it was called with (``call_args``), so that :func:`minicnn.check_graph.check_graph`
 can run it again on copies of them, until backward frees it.
 """
 

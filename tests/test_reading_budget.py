@@ -26,6 +26,7 @@ AFTERNOON = (
     "minicnn/gradcheck.py",
     "minicnn/ops/",
     "kernels/__init__.py",
+    "kernels/geometry.py",
     "kernels/numpy_ref/",
     "kernels/numba_cpu/direct.py",
     "kernels/cuda/direct.cu",
@@ -35,10 +36,10 @@ MAX_FILE_LINES = 400
 
 # Files past MAX_FILE_LINES, with their physical line counts when listed, and the split each wants.
 OVER_LIMIT = {
-    "minicnn/tensor.py": 431,  # conversions and creation helpers apart from Tensor and backward
-    "minicnn/nn/module.py": 450,  # state_dict, load_state_dict and to() apart from the tree
-    "minicnn/optim/lr_scheduler.py": 404,  # OneCycleLR (stepped per batch) in its own module
-    "kernels/numba_cpu/conv.py": 413,  # the windows and the planes kernels in a file each
+    "minicnn/nn/module.py": 466,  # state_dict, load_state_dict and to() apart from the tree
+    "minicnn/optim/lr_scheduler.py": 472,  # OneCycleLR (stepped per batch) in its own module
+    "minicnn/models/weights.py": 411,  # the legacy-checkpoint reader apart from the registry
+    "kernels/numba_cpu/conv.py": 405,  # the windows and the planes kernels in a file each
     "kernels/cuda/conv.cu": 589,  # one file per pass: forward, backward-input, backward-weight
 }
 

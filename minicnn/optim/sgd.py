@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from minicnn import backend
-from minicnn.ops._args import check_step_arrays
+from minicnn.optim._checks import check_step_arrays
 from minicnn.optim.optimizer import Optimizer, check_number
 from minicnn.tensor import Tensor
 
