@@ -16,7 +16,7 @@ is on and some input requires grad, the result remembers the Function (its ``gra
 Function remembers its input tensors: that chain of records *is* the graph that
 ``Tensor.backward`` walks in reverse. ``backward`` returns ``None`` for inputs that are not
 tensors or need no gradient; ``self.needs_input_grad`` says which do. The Function also keeps
-the arguments it was called with (``call_args``), so that :func:`minicnn.gradcheck.check_graph`
+the arguments it was called with (``call_args``), so that :func:`minicnn.check_graph.check_graph`
 can run it again on copies of them, until backward frees it.
 """
 
@@ -153,6 +153,14 @@ class Function:
             return Tensor._from_op(out, out_backend, self)
         return Tensor._from_op(out, out_backend, None)
 
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The graph one step back, as PyTorch shows it: per input, ``(its grad_fn, 0)``, or
+        an ``AccumulateGrad`` for a leaf that requires grad, or ``(None, 0)``."""
+        from minicnn.autograd_extra import next_functions
+
+        return next_functions(self)
+
     def release(self) -> None:
         """Free what forward saved; a later backward through this node raises."""
         self.__dict__.clear()
@@ -160,3 +168,11 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, **kwargs: Any) -> Any:
+    """d(outputs)/d(inputs) as a tuple, writing no ``.grad`` (``torch.autograd.grad``); see
+    :mod:`minicnn.autograd_extra`."""
+    from minicnn.autograd_extra import grad as _grad
+
+    return _grad(outputs, inputs, grad_outputs, **kwargs)

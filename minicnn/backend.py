@@ -156,7 +156,13 @@ def xp(name: str | None = None) -> ModuleType:
 
 
 def kernel(kernel_name: str, name: str | None = None) -> Any:
-    """The hand-written kernel ``kernel_name`` of backend ``name`` (default: :func:`current`)."""
+    """The hand-written kernel ``kernel_name`` of backend ``name`` (default: :func:`current`).
+
+    ``kernel_name`` is a contract name (``"conv2d_forward"``: the fast kernel) or a direct
+    twin's (``"conv2d_forward_direct"``: the same parameters and results, the readable loops).
+    The twin is asked for by its own name, the one it has in every backend, so that a search
+    for it finds every place it is used.
+    """
     name = _require(_check_name(name or current()))
     table = _kernel_tables.get(name)
     if table is None:
@@ -166,7 +172,8 @@ def kernel(kernel_name: str, name: str | None = None) -> Any:
         notice = getattr(module, "compile_notice", lambda: None)()
         if notice:
             print(f"minicnn: {notice}", file=sys.stderr, flush=True)
-        table = _kernel_tables[name] = module.KERNELS
+        table = {**module.KERNELS, **module.DIRECT}
+        _kernel_tables[name] = table
     try:
         return table[kernel_name]
     except KeyError:

@@ -38,12 +38,17 @@ _PRUNE_AFTER_S = 30 * 24 * 3600
 # --epochs 1` took 41 CPU seconds with an empty cache and 5 with a full one (2-core AMD EPYC
 # virtual machine); compilation runs on one thread, so that is about its wall time when idle.
 COLD_COMPILE_S = 35
+_SOURCES = (_HERE, _HERE.parent / "numpy_ref")
 
 
-def source_hash(folder: Path = _HERE) -> str:
-    """A hash of every .py file in ``folder`` (names and contents): the key of the cache."""
+def source_hash(*folders: Path) -> str:
+    """A hash of every .py file in ``folders`` (names and contents): the key of the cache.
+
+    By default this folder and ``numpy_ref``, whose window rules ``direct.py`` compiles as they
+    are: an edit to either must reach every kernel that inlines them.
+    """
     h = hashlib.sha256()
-    for path in sorted(folder.glob("*.py")):
+    for path in sorted(p for f in (folders or _SOURCES) for p in Path(f).glob("*.py")):
         data = path.read_bytes()
         h.update(f"{path.name}\0{len(data)}\0".encode())
         h.update(data)
@@ -108,6 +113,24 @@ def _numba_cache_dir(path: str | None) -> Iterator[None]:
 
 with _numba_cache_dir(_keyed_cache_dir()):
     from .conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
+
+    # The direct twins of the heavy kernels (direct.py): plain prange loops, read them first.
+    from .direct import (
+        adaptive_avgpool2d_backward_direct,
+        adaptive_avgpool2d_forward_direct,
+        adaptive_maxpool2d_backward_direct,
+        adaptive_maxpool2d_forward_direct,
+        avgpool2d_backward_direct,
+        avgpool2d_forward_direct,
+        batchnorm_backward_direct,
+        batchnorm_forward_eval_direct,
+        batchnorm_forward_train_direct,
+        conv2d_backward_input_direct,
+        conv2d_backward_weight_direct,
+        conv2d_forward_direct,
+        maxpool2d_backward_direct,
+        maxpool2d_forward_direct,
+    )
     from .dropout import dropout_mask
     from .norm import (
         batchnorm_backward,
@@ -178,3 +201,23 @@ KERNELS = {
 }
 
 __all__ = [*KERNELS, "KERNELS"]
+
+
+DIRECT = {
+    "conv2d_forward_direct": conv2d_forward_direct,
+    "conv2d_backward_input_direct": conv2d_backward_input_direct,
+    "conv2d_backward_weight_direct": conv2d_backward_weight_direct,
+    "maxpool2d_forward_direct": maxpool2d_forward_direct,
+    "maxpool2d_backward_direct": maxpool2d_backward_direct,
+    "avgpool2d_forward_direct": avgpool2d_forward_direct,
+    "avgpool2d_backward_direct": avgpool2d_backward_direct,
+    "adaptive_avgpool2d_forward_direct": adaptive_avgpool2d_forward_direct,
+    "adaptive_avgpool2d_backward_direct": adaptive_avgpool2d_backward_direct,
+    "adaptive_maxpool2d_forward_direct": adaptive_maxpool2d_forward_direct,
+    "adaptive_maxpool2d_backward_direct": adaptive_maxpool2d_backward_direct,
+    "batchnorm_forward_train_direct": batchnorm_forward_train_direct,
+    "batchnorm_forward_eval_direct": batchnorm_forward_eval_direct,
+    "batchnorm_backward_direct": batchnorm_backward_direct,
+}
+
+__all__ += [*DIRECT, "DIRECT"]

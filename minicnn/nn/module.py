@@ -21,7 +21,7 @@ from minicnn import autograd, backend
 from minicnn.autograd import RemovableHandle
 from minicnn.nn.hooks import BackwardHookCall
 from minicnn.nn.parameter import Parameter
-from minicnn.tensor import Tensor, as_dtype
+from minicnn.tensor import Tensor
 
 
 class IncompatibleKeys(NamedTuple):
@@ -348,12 +348,15 @@ class Module:
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
     ) -> IncompatibleKeys:
-        """Copy values (Tensors or NumPy arrays) into this module's parameters and buffers.
+        """Copy values (Tensors or arrays) into this module's parameters and buffers.
 
-        Every key is checked before anything is copied, so a failed load leaves the module
-        unchanged. A shape mismatch is always an error; missing and unexpected keys are errors
-        when ``strict``, and are otherwise returned as ``(missing_keys, unexpected_keys)``.
-        Values are cast to the target's dtype and moved to its backend.
+        All or nothing: every key, shape and dtype is checked, and every value converted,
+        before anything is copied, and one error lists every problem, so a failed load leaves
+        the module unchanged. A shape mismatch or a value that cannot become the target's dtype
+        (text, objects, complex numbers, or floats for an integer buffer) is always an error;
+        missing and unexpected keys are errors when ``strict``, and are otherwise returned as
+        ``(missing_keys, unexpected_keys)``. Values are cast to the target's dtype and moved to
+        its backend.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"state_dict: expected a mapping, got {type(state_dict).__name__}")
@@ -367,59 +370,72 @@ class Module:
             errors.append("unexpected key(s) in state_dict: " + ", ".join(map(repr, unexpected)))
         values = {}
         for name, target in targets.items():
-            if name not in state_dict:
-                continue
-            value = state_dict[name]
-            data = value.array if isinstance(value, Tensor) else value
-            if not backend.is_array(data):
-                data = np.asarray(data)
-            if tuple(data.shape) != target.shape:
-                errors.append(
-                    f"size mismatch for {name}: expected shape {target.shape} (the module's), "
-                    f"received {tuple(data.shape)}"
-                )
-                continue
-            values[name] = backend.move(data, backend.backend_of_array(data), target.backend)
+            if name in state_dict:
+                value, error = self._loadable(name, state_dict[name], target)
+                if error is not None:
+                    errors.append(error)
+                else:
+                    values[name] = value
         if errors:
             raise RuntimeError(
                 f"error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
             )
-        for name, data in values.items():
-            target = targets[name]
-            target.array[...] = data.astype(target.dtype, copy=False)
+        for name, value in values.items():  # cannot fail: same shape, dtype and backend
+            targets[name].array[...] = value
         return IncompatibleKeys(missing, unexpected)
 
+    @staticmethod
+    def _loadable(name: str, value: Any, target: Tensor) -> tuple[Any, str | None]:
+        """``value`` as an array of ``target``'s shape, dtype and backend, or an error message."""
+        data = value.array if isinstance(value, Tensor) else value
+        if not backend.is_array(data):
+            try:
+                data = np.asarray(data)
+            except (TypeError, ValueError) as e:
+                return None, f"value for {name}: not an array ({e})"
+        if tuple(data.shape) != target.shape:
+            return None, (
+                f"size mismatch for {name}: expected shape {target.shape} (the module's), "
+                f"received {tuple(data.shape)}"
+            )
+        kinds = "biuf" if target.dtype.kind == "f" else "biu"  # no floats into an integer buffer
+        if data.dtype.kind not in kinds:
+            return None, (
+                f"dtype mismatch for {name}: expected values castable to {target.dtype.name} "
+                f"(the module's), received {data.dtype}"
+            )
+        moved = backend.move(data, backend.backend_of_array(data), target.backend)
+        return moved.astype(target.dtype, copy=False), None
+
     # ----- moving ---------------------------------------------------------------------------
-    def to(self, target: Any) -> Module:
-        """Move every parameter and buffer to backend ``target`` (``"numpy"``, ``"numba"``,
-        ``"cupy"``), or cast the floating-point ones to dtype ``target``; in place.
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move every parameter and buffer to a backend or device (``"numba"``, ``"cupy"``,
+        ``"cpu"``, ``"cuda"``, a ``minicnn.device``), and/or cast the floating-point ones to a
+        dtype (``to(float64)``, ``to(device, dtype)``, ``to(device=..., dtype=...)``); in place.
 
         The Parameter objects stay the same (their ``.array`` is replaced and ``.grad`` reset),
         so an optimizer made before the move keeps working. Returns ``self``.
         """
-        if isinstance(target, str) and target in backend.BACKENDS:
-            backend._require(target)
+        from minicnn.device import backend_for, parse_to
 
-            def convert(t: Tensor) -> None:
-                t.array = backend.move(t.array, t.backend, target)
-                t.backend = target
-        else:
-            try:
-                dtype = as_dtype(target, "target")
-            except TypeError:
-                raise TypeError(
-                    f"target: expected a backend ({', '.join(map(repr, backend.BACKENDS))}) "
-                    f"or a dtype, got {target!r}"
-                ) from None
-            if dtype.kind != "f":
-                raise TypeError(
-                    f"target: modules can be cast to float dtypes only, got {dtype.name}"
-                )
+        try:
+            target, dtype, _ = parse_to(args, kwargs)
+        except TypeError:
+            raise TypeError(
+                f"target: expected a backend ({', '.join(map(repr, backend.BACKENDS))}), a "
+                f"device or a dtype, got {args[0] if args else kwargs!r}"
+            ) from None
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"target: modules can be cast to float dtypes only, got {dtype.name}")
 
-            def convert(t: Tensor) -> None:
-                if t.dtype.kind == "f":  # integer buffers (num_batches_tracked) keep their dtype
-                    t.array = t.array.astype(dtype)
+        def convert(t: Tensor) -> None:
+            if target is not None:
+                name = backend._require(backend_for(target, t.backend))
+                t.array = backend.move(t.array, t.backend, name)
+                t.backend = name
+            if dtype is not None and t.dtype.kind == "f":  # integer buffers keep their dtype
+                t.array = t.array.astype(dtype)
 
         with autograd.no_grad():
             for t in itertools.chain(self.parameters(), self.buffers()):

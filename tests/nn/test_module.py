@@ -329,8 +329,8 @@ def test_to_dtype_casts_floats_only():
     assert net.bn.num_batches_tracked.dtype == np.int64  # a counter stays an integer
     assert net.float().conv.weight.dtype == np.float32
     assert net.double().conv.weight.dtype == np.float64
-    with pytest.raises(TypeError, match="backend .* or a dtype, got 'cuda'"):
-        net.to("cuda")
+    with pytest.raises(TypeError, match="backend .*, a device or a dtype, got 'gpu0'"):
+        net.to("gpu0")
     with pytest.raises(TypeError, match="float dtypes only"):
         net.to("int64")
 
