@@ -346,6 +346,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--backend", default="numba")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--part", choices=("classic", "budget", "all"), default="all")
     parser.add_argument("--report-only", action="store_true", help="rewrite the summary only")
     args = parser.parse_args()
 
@@ -372,7 +373,7 @@ def main() -> None:
         )
         return
     source, source_info = source_network(args)
-    for seed in args.seeds:
+    for seed in args.seeds if args.part in ("classic", "all") else []:
         if ("classic", None, None, "frozen-conv", seed) in done:
             continue
         t0 = time.time()
@@ -384,7 +385,7 @@ def main() -> None:
         print(f"classic seed {seed}: {result['accuracy']:.4%} on test digits 5-9", flush=True)
 
     data = None
-    for budget in BUDGETS:
+    for budget in BUDGETS if args.part in ("budget", "all") else []:
         for target in TARGETS:
             for seed in args.seeds:
                 arms = TRAINED_ARMS + KNN_ARMS

@@ -302,3 +302,26 @@ def test_weights_argument_errors(tmp_path):
     (tmp_path / "notes.pth").write_text("not weights")
     with pytest.raises(WeightsFileError, match="notes.pth: neither a PyTorch checkpoint"):
         models.resnet18(weights=tmp_path / "notes.pth")
+
+
+def test_minicnn_save_and_load_speak_npz_and_safetensors(fmt, tmp_path, backend_name):
+    # minicnn.save picks the format by the path's suffix; minicnn.load by the file's first
+    # bytes, and gives Tensors on the current backend.
+    model = small_net()
+    model.load_state_dict(trained_state(model))
+    path = tmp_path / f"net.{fmt}"
+    minicnn.save(model.state_dict(), path)
+    assert interop.sniff(path) == fmt
+    state = minicnn.load(path)
+    assert all(isinstance(t, minicnn.Tensor) and t.backend == backend_name for t in state.values())
+    fresh = small_net()
+    fresh.load_state_dict(state)
+    assert_same_state(snapshot(fresh), snapshot(model))
+
+
+def test_minicnn_load_names_a_damaged_foreign_file(tmp_path):
+    path = tmp_path / "w.npz"
+    minicnn.save({"a": np.arange(1000, dtype=np.float32)}, path)
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(minicnn.serialization.SerializationError, match="w.npz: not a readable"):
+        minicnn.load(path)

@@ -217,8 +217,8 @@ def test_foreign_files_are_refused_without_running_them(tmp_path, capsys):
     with zipfile.ZipFile(tmp_path / "model.pt", "w") as z:
         z.writestr("archive/data.pkl", pickle.dumps(1))
     assert detect_format(tmp_path / "model.pt") == "torch"
-    with pytest.raises(SerializationError, match="a torch file"):
-        minicnn.load(tmp_path / "model.pt")
+    with pytest.raises((SerializationError, ImportError), match="PyTorch"):
+        minicnn.load(tmp_path / "model.pt")  # read through PyTorch where installed: not this
     (tmp_path / "text.txt").write_text("just text")
     with pytest.raises(SerializationError, match="kind 'unknown'"):
         minicnn.load(tmp_path / "text.txt")

@@ -110,12 +110,19 @@ def logits(model, x: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])
-def test_a_torch_save_file_loads_through_weights(resnet18_reference, tmp_path, legacy):
+def test_a_torch_save_file_loads_through_weights_and_minicnn_load(
+    resnet18_reference, tmp_path, legacy
+):
     state, x, y = resnet18_reference
     path = tmp_path / "resnet18.pth"
     torch.save(state, path, _use_new_zipfile_serialization=not legacy)
     assert interop.sniff(path) == ("torch-legacy" if legacy else "torch")
     model = models.resnet18(weights=path)
+    assert relative_error(logits(model, x), y) <= RTOL
+    loaded = minicnn.load(path)  # an OrderedDict of Tensors
+    assert list(loaded) == list(state)
+    model = models.resnet18()
+    model.load_state_dict(loaded)
     assert relative_error(logits(model, x), y) <= RTOL
 
 
