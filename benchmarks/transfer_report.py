@@ -21,6 +21,8 @@ BUDGETS = [10, 100, "all"]
 
 def _cell(row: dict) -> str:
     seeds = ", ".join(f"{100 * a:.2f}" for a in row["accuracies"])
+    if len(row["accuracies"]) < 2:
+        return f"{100 * row['mean']:.2f} (one seed: {row['seeds'][0]})"
     return f"{100 * row['mean']:.2f} ± {100 * row['std']:.2f} ({seeds})"
 
 
