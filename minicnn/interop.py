@@ -11,19 +11,17 @@ dict saved by torchvision loads into the zoo model of the same name.
                           (``pip install "minicnn[safetensors]"``); no PyTorch needed
     NumPy .npz            read and written with NumPy alone (``allow_pickle=False``)
 
-:func:`sniff` tells these files apart by their first bytes, never by their names, and
-:func:`read_state_dict` reads any of them; :func:`load_weights` is what the zoo's ``weights=``
-argument calls. Where PyTorch is missing, reading a PyTorch file raises an ImportError that
-shows the one command (:data:`CONVERT_COMMAND`) which turns it into an .npz on a machine that
-has PyTorch.
+:func:`minicnn.serialization.detect_format` tells these files apart by their first bytes,
+never by their names; :func:`read_state_dict` reads any of them, and a state dict saved by
+``minicnn.save`` too; :func:`load_weights` is what the zoo's ``weights=`` argument calls.
+Where PyTorch is missing, reading a PyTorch file raises an ImportError that shows the one
+command (:data:`CONVERT_COMMAND`) which turns it into an .npz on a machine that has PyTorch.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import tempfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -31,14 +29,10 @@ from typing import IO, Any
 
 import numpy as np
 
-from minicnn import backend
+from minicnn import backend, serialization
+from minicnn.files import PathOrFile, atomic_write, opened
+from minicnn.serialization import SerializationError, detect_format
 from minicnn.tensor import Tensor
-
-PathOrFile = str | os.PathLike | IO[bytes]
-
-# torch.save's format before PyTorch 1.6 (many of torchvision's ImageNet files) opens with this
-# pickled magic number: protocol 2, then the long 0x1950a86a20f9469cfc6c.
-TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
 
 CONVERT_COMMAND = (
     'python -c "import sys, numpy, torch; '
@@ -53,38 +47,11 @@ class WeightsFileError(ValueError):
     something other than a state dict."""
 
 
-def sniff(f: PathOrFile) -> str:
-    """What kind of weights file ``f`` is, from its first bytes: ``"torch"`` (the zip that
-    ``torch.save`` writes), ``"torch-legacy"`` (its format before PyTorch 1.6), ``"safetensors"``,
-    ``"npz"``, ``"zip"`` (another zip), ``"pickle"`` (a pickle of something else), ``"empty"`` or
-    ``"unknown"``. Raises FileNotFoundError for a path with no file."""
-    with _opened(f) as fp:
-        head = fp.read(64)
-    if not head:
-        return "empty"
-    if head.startswith(b"PK\x03\x04"):
-        # A zip's first local header: the member's name starts at byte 30, its length at 26.
-        length = int.from_bytes(head[26:28], "little")
-        first = head[30 : 30 + length]
-        if first == b"data.pkl" or first.endswith(b"/data.pkl"):
-            return "torch"
-        if first.endswith(b".npy"):
-            return "npz"
-        return "zip"
-    if head.startswith(b"PK\x05\x06"):
-        return "npz"  # an empty zip: what numpy.savez writes for an empty state dict
-    if head.startswith(TORCH_LEGACY_MAGIC):
-        return "torch-legacy"
-    if head[:1] == b"\x80":
-        return "pickle"
-    if len(head) >= 9 and head[8:9] == b"{":  # a little-endian u64 header length, then JSON
-        return "safetensors"
-    return "unknown"
-
-
 def read_state_dict(f: PathOrFile) -> OrderedDict[str, np.ndarray]:
-    """The state dict in ``f``, any of the kinds :func:`sniff` knows, as host NumPy arrays."""
-    kind = sniff(f)
+    """The state dict in ``f`` (a PyTorch checkpoint, a safetensors file, an .npz archive or a
+    ``minicnn.save`` file; told apart by :func:`~minicnn.serialization.detect_format`), as host
+    NumPy arrays."""
+    kind = detect_format(f)
     reader = READERS.get(kind)
     if reader is None:
         raise WeightsFileError(_unknown_kind(_name(f), kind))
@@ -109,7 +76,7 @@ def load_torch_file(f: PathOrFile) -> OrderedDict[str, np.ndarray]:
             f"with NumPy alone:\n    {CONVERT_COMMAND}"
         ) from None
     try:
-        with _opened(f) as fp:
+        with opened(f) as fp:
             obj = torch.load(fp, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
@@ -136,7 +103,7 @@ def load_safetensors(f: PathOrFile) -> OrderedDict[str, np.ndarray]:
     the file (the format keeps no other; its writer sorts them)."""
     name = _name(f)
     st = _safetensors(name)
-    with _opened(f) as fp:
+    with opened(f) as fp:
         data = fp.read()
     try:
         arrays = st.load(data)
@@ -165,7 +132,7 @@ def load_npz(f: PathOrFile) -> OrderedDict[str, np.ndarray]:
     """The arrays of an ``.npz`` archive (``numpy.savez``), in the archive's order; never
     unpickles."""
     name = _name(f)
-    with _opened(f) as fp:
+    with opened(f) as fp:
         try:
             archive = np.load(fp, allow_pickle=False)
             if not isinstance(archive, Mapping):
@@ -185,7 +152,23 @@ def save_npz(state_dict: Mapping[str, Any], f: PathOrFile) -> None:
     _write(f, lambda out: np.savez(out, **arrays))
 
 
+def load_minicnn_file(f: PathOrFile) -> OrderedDict[str, np.ndarray]:
+    """The state dict in a file written by ``minicnn.save`` (``model.state_dict()``, or a
+    checkpoint that holds it under ``"state_dict"``, ``"model"`` or ``"model_state_dict"``), as
+    NumPy arrays."""
+    name = _name(f)
+    try:
+        obj = serialization.load(f, map_location="numpy")
+    except SerializationError as e:
+        raise WeightsFileError(str(e)) from None
+    state = _unwrap(obj, name, (Tensor, np.ndarray))
+    return OrderedDict(
+        (k, backend.to_host(v.array) if isinstance(v, Tensor) else v) for k, v in state.items()
+    )
+
+
 READERS: dict[str, Callable[[PathOrFile], OrderedDict[str, np.ndarray]]] = {
+    "minicnn": load_minicnn_file,
     "torch": load_torch_file,
     "torch-legacy": load_torch_file,
     "safetensors": load_safetensors,
@@ -232,7 +215,7 @@ def load_weights(model: Any, weights: Any, ignore: Iterable[str] = ()) -> Any:
     return model
 
 
-def _unwrap(obj: Any, name: str, tensor_type: type) -> Mapping[str, Any]:
+def _unwrap(obj: Any, name: str, tensor_type: type | tuple[type, ...]) -> Mapping[str, Any]:
     """The mapping of names to tensors inside what ``torch.load`` returned."""
     if isinstance(obj, Mapping):
         if obj and all(isinstance(v, tensor_type) for v in obj.values()):
@@ -300,56 +283,22 @@ def _name(f: Any) -> str:
     return getattr(f, "name", None) or f"<{type(f).__name__}>"
 
 
-class _opened:
-    """``with _opened(f) as fp``: open a path for reading, or use (and rewind) a file object."""
-
-    def __init__(self, f: PathOrFile) -> None:
-        self.f, self.fp = f, None
-
-    def __enter__(self) -> IO[bytes]:
-        if hasattr(self.f, "read"):
-            self.f.seek(0)  # type: ignore[union-attr]
-            return self.f  # type: ignore[return-value]
-        if not isinstance(self.f, (str, os.PathLike)):
-            raise TypeError(f"f: expected a path or a binary file object, got {self.f!r}")
-        path = Path(self.f)
-        if not path.is_file():
-            raise FileNotFoundError(f"f: no file at {str(path)!r}")
-        self.fp = open(path, "rb")
-        return self.fp
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.fp is not None:
-            self.fp.close()
-
-
 def _write(f: PathOrFile, write: Callable[[IO[bytes]], Any]) -> None:
-    """``write`` into a file object, or into a temporary file beside the path ``f`` that then
-    replaces it, so a crash never leaves half a file."""
+    """``write`` into a file object, or into a path atomically (a crash never leaves half a
+    file)."""
     if hasattr(f, "write"):
         write(f)  # type: ignore[arg-type]
         return
     if not isinstance(f, (str, os.PathLike)):
         raise TypeError(f"f: expected a path or a binary file object, got {type(f).__name__}")
-    path = Path(f)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            buffer = io.BytesIO()  # numpy.savez seeks; a BytesIO is a safe target for it
-            write(buffer)
-            out.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(Path(f), write)
 
 
 __all__ = [
     "CONVERT_COMMAND",
     "READERS",
     "WeightsFileError",
+    "load_minicnn_file",
     "load_npz",
     "load_safetensors",
     "load_torch_file",
@@ -357,5 +306,4 @@ __all__ = [
     "read_state_dict",
     "save_npz",
     "save_safetensors",
-    "sniff",
 ]

@@ -46,12 +46,17 @@ from typing import IO, Any
 import numpy as np
 
 from minicnn import backend
-from minicnn.files import PathOrFile, atomic_write, describe, opened
-from minicnn.interop import TORCH_LEGACY_MAGIC
+from minicnn.files import (
+    HEADER,
+    PathOrFile,
+    atomic_write,
+    describe,
+    detect_format,
+    opened,
+)
 
 FORMAT = "minicnn.save"
 VERSION = 1
-HEADER = "minicnn.json"
 LEGACY_CHECKPOINT = "minicnn-checkpoint-1"
 _SAFE_KINDS = "biufc"  # bool, signed and unsigned ints, floats, complex: no objects, no structs
 _MAX_DEPTH = 200
@@ -115,42 +120,6 @@ def load(f: PathOrFile, weights_only: bool = True, map_location: str | None = No
     if reader is None:
         raise SerializationError(_unsupported(name, kind))
     return reader(f, target)
-
-
-def detect_format(f: PathOrFile) -> str:
-    """What kind of file ``f`` is, from its first bytes: ``"minicnn"`` (a zip whose first
-    member is minicnn.json), ``"torch"`` (a zip whose first member is a ``data.pkl``, as
-    ``torch.save`` writes, or its format before PyTorch 1.6), ``"npz"`` (a zip of ``.npy``
-    files), ``"zip"`` (another zip), ``"pickle"``, ``"safetensors"``, ``"empty"`` or
-    ``"unknown"``. Raises FileNotFoundError for a missing path.
-
-    A reader for a new kind goes into :data:`READERS`; this is the one place that tells kinds
-    apart.
-    """
-    with opened(f) as fp:
-        head = fp.read(64)
-    if not head:
-        return "empty"
-    if head.startswith(b"PK\x03\x04"):
-        # A zip's first local header: the member's name starts at byte 30, its length at 26.
-        length = int.from_bytes(head[26:28], "little")
-        first = head[30 : 30 + length]
-        if first == HEADER.encode() or (len(first) < length and HEADER.encode().startswith(first)):
-            return "minicnn"  # (the second case: a file cut short inside the first name)
-        if first == b"data.pkl" or first.endswith(b"/data.pkl"):
-            return "torch"
-        if first.endswith(b".npy"):
-            return "npz"
-        return "zip"
-    if head.startswith(b"PK\x05\x06"):
-        return "zip"  # an empty zip
-    if head.startswith(TORCH_LEGACY_MAGIC):
-        return "torch"
-    if head[:1] == b"\x80":  # pickle protocol 2 and later
-        return "pickle"
-    if len(head) >= 9 and head[8:9] == b"{":  # an 8-byte header length, then JSON
-        return "safetensors"
-    return "unknown"
 
 
 def _unsupported(name: str, kind: str) -> str:
@@ -418,6 +387,7 @@ def _read_foreign(kind: str) -> Callable[[PathOrFile, str], Any]:
 READERS: dict[str, Callable[[PathOrFile, str], Any]] = {
     "minicnn": _read_minicnn,
     "torch": _read_foreign("torch"),
+    "torch-legacy": _read_foreign("torch-legacy"),
     "safetensors": _read_foreign("safetensors"),
     "npz": _read_foreign("npz"),
 }

@@ -1,6 +1,6 @@
 """minicnn.interop: the weights-file readers and writers, the kind of a file told from its first
 bytes, and ``weights=`` of the zoo, with every bad input. PyTorch itself is needed only by
-tests/models/test_torchvision.py; here a PyTorch file is only sniffed, or refused without it."""
+tests/models/test_torchvision.py; here a PyTorch file is only recognised, or refused without it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 import minicnn
 from minicnn import interop, models, nn
 from minicnn.interop import WeightsFileError
+from minicnn.serialization import detect_format
 
 try:
     import safetensors  # noqa: F401
@@ -76,7 +77,7 @@ def test_round_trip_keeps_names_order_dtypes_and_values(fmt, tmp_path, backend_n
     model.load_state_dict(trained_state(model))
     path = tmp_path / f"net.{fmt}"
     save(model.state_dict(), path)
-    assert interop.sniff(path) == fmt
+    assert detect_format(path) == fmt
     state = load(path)
     assert_same_state(state, snapshot(model), ordered=fmt == "npz")  # safetensors sorts names
     assert_same_state(interop.read_state_dict(path), state)  # the dispatch finds the reader
@@ -119,28 +120,31 @@ def _zip(path, members: dict[str, bytes]) -> None:
             z.writestr(name, data)
 
 
-def test_sniff_tells_kinds_by_their_first_bytes_not_their_names(tmp_path):
-    cases = {
-        "torch": lambda p: _zip(
-            p, {"resnet18/data.pkl": b"\x80\x02}q\x00.", "resnet18/data/0": b""}
-        ),
-        "torch-legacy": lambda p: p.write_bytes(interop.TORCH_LEGACY_MAGIC + b".\x80\x02"),
-        "npz": lambda p: np.savez(p, a=np.zeros(2)),
-        "zip": lambda p: _zip(p, {"readme.txt": b"hello"}),
-        "pickle": lambda p: p.write_bytes(pickle.dumps({"a": 1})),
-        "safetensors": lambda p: p.write_bytes((2).to_bytes(8, "little") + b"{}"),
-        "empty": lambda p: p.write_bytes(b""),
-        "unknown": lambda p: p.write_text("weights, but in a spreadsheet\n"),
-    }
-    for kind, make in cases.items():
-        path = tmp_path / "weights.pth"  # the same misleading name for every kind
-        make(path)
-        if kind == "npz":
-            path = tmp_path / "weights.pth.npz"  # numpy.savez appends .npz to a path
-        assert interop.sniff(path) == kind, kind
-        with open(path, "rb") as f:
-            assert interop.sniff(f) == kind, kind
-        path.unlink()
+def test_a_state_dict_saved_by_minicnn_save_loads_as_weights(tmp_path, backend_name):
+    source = small_net()
+    source.load_state_dict(trained_state(source))
+    minicnn.save(source.state_dict(), tmp_path / "net.pt")  # minicnn's own format: any name
+    minicnn.save({"epoch": 3, "model": source.state_dict()}, tmp_path / "checkpoint.pt")
+    for name in ("net.pt", "checkpoint.pt"):
+        state = interop.read_state_dict(tmp_path / name)
+        assert all(type(a) is np.ndarray for a in state.values())
+        assert_same_state(state, snapshot(source))
+        model = interop.load_weights(small_net(), tmp_path / name)
+        assert_same_state(snapshot(model), snapshot(source))
+        assert model[0].weight.backend == backend_name
+    minicnn.save([1, 2], tmp_path / "list.pt")
+    with pytest.raises(WeightsFileError, match="list.pt: expected a state dict .* found a list"):
+        interop.read_state_dict(tmp_path / "list.pt")
+    data = (tmp_path / "net.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(WeightsFileError, match="cut.pt: truncated or damaged"):
+        interop.read_state_dict(tmp_path / "cut.pt")
+
+
+def test_an_empty_npz_is_an_empty_state_dict(tmp_path):
+    np.savez(tmp_path / "empty.npz")
+    assert detect_format(tmp_path / "empty.npz") == "npz"
+    assert interop.read_state_dict(tmp_path / "empty.npz") == OrderedDict()
 
 
 @pytest.mark.parametrize(
@@ -311,7 +315,7 @@ def test_minicnn_save_and_load_speak_npz_and_safetensors(fmt, tmp_path, backend_
     model.load_state_dict(trained_state(model))
     path = tmp_path / f"net.{fmt}"
     minicnn.save(model.state_dict(), path)
-    assert interop.sniff(path) == fmt
+    assert detect_format(path) == fmt
     state = minicnn.load(path)
     assert all(isinstance(t, minicnn.Tensor) and t.backend == backend_name for t in state.values())
     fresh = small_net()

@@ -23,6 +23,7 @@ import pytest
 import minicnn
 from minicnn import interop, models
 from minicnn.interop import WeightsFileError
+from minicnn.serialization import detect_format
 
 torch = pytest.importorskip(
     "torch", reason="PyTorch not installed (pip install -e '.[test,torch]')"
@@ -116,7 +117,7 @@ def test_a_torch_save_file_loads_through_weights_and_minicnn_load(
     state, x, y = resnet18_reference
     path = tmp_path / "resnet18.pth"
     torch.save(state, path, _use_new_zipfile_serialization=not legacy)
-    assert interop.sniff(path) == ("torch-legacy" if legacy else "torch")
+    assert detect_format(path) == ("torch-legacy" if legacy else "torch")
     model = models.resnet18(weights=path)
     assert relative_error(logits(model, x), y) <= RTOL
     loaded = minicnn.load(path)  # an OrderedDict of Tensors
@@ -149,7 +150,7 @@ def test_the_convert_command_makes_an_npz_that_loads(resnet18_reference, tmp_pat
     assert command[0] == "python"
     subprocess.run([sys.executable, *command[1:]], cwd=tmp_path, check=True, timeout=300)
     path = tmp_path / "resnet18.npz"
-    assert interop.sniff(path) == "npz"
+    assert detect_format(path) == "npz"
     assert relative_error(logits(models.resnet18(weights=path), x), y) <= RTOL
 
 
