@@ -8,7 +8,7 @@ that silently computes something else.
 
 Every entry records what it is: the architecture and its arguments, the classes, the input
 preprocessing (``transforms()``: pad 28x28 images to 32x32, then normalise), the test accuracy
-measured when it was built, and the JSON record in ``benchmarks/results/weights/`` holding the
+measured when it was built, and the JSON record in ``experiments/records/weights/`` holding the
 exact command, seed, backend, date and machine. ``scripts/build_weights.py`` rebuilds each file
 and its record.
 """
@@ -80,7 +80,7 @@ class Weights:
     @property
     def record(self) -> str:
         """The record, relative to the repository root (it does not ship in the wheel)."""
-        return f"benchmarks/results/weights/{self.key}.json"
+        return f"experiments/records/weights/{self.key}.json"
 
     @property
     def num_classes(self) -> int:

@@ -1,10 +1,11 @@
 """Turn a training run folder into a committed reproduction record.
 
-    python -m benchmarks.record runs/lenet5-mnist lenet5-mnist [--note "..."]
+    python -m experiments.record runs/lenet5-mnist lenet5-mnist [--note "..."]
 
-Copies ``metrics.jsonl`` and ``curves.png`` to ``benchmarks/results/<name>/`` and writes
-``record.json`` there: the command, backend, seed, recipe, final and best test accuracy, seconds
-per epoch (median and total), the machine and library versions.
+Copies ``curves.png`` to ``experiments/records/<name>/`` and writes ``record.json`` there: the
+command, backend, seed, recipe, final and best test accuracy, seconds per epoch (median and
+total), the machine and library versions. The run's per-epoch log, ``metrics.jsonl``, goes to
+``experiments/logs/<name>/``.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import shutil
 import statistics
 from pathlib import Path
 
-from benchmarks.common import RESULTS, machine_info
+from benchmarks.common import machine_info
+from experiments import LOGS, RECORDS
 
 
 def build(run: Path, name: str, note: str | None) -> Path:
     meta = json.loads((run / "last.json").read_text())["meta"]
     epochs = [json.loads(s) for s in (run / "metrics.jsonl").read_text().splitlines() if s]
-    out = RESULTS / name
+    out, log = RECORDS / name, LOGS / name
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copy(run / "metrics.jsonl", out / "metrics.jsonl")
+    log.mkdir(parents=True, exist_ok=True)
+    shutil.copy(run / "metrics.jsonl", log / "metrics.jsonl")
     shutil.copy(run / "curves.png", out / "curves.png")
     seconds = [e["seconds"] for e in epochs]
     record = {

@@ -1,12 +1,12 @@
 """The degradation experiment (He et al. 2015, Figure 1) at a small budget.
 
-    python -m benchmarks.degradation [--train 5000] [--epochs 12] [--warmup 2] [--backend numba]
+    python -m experiments.degradation [--train 5000] [--epochs 12] [--warmup 2] [--backend numba]
 
 Trains plain-20, plain-56, ResNet-20 and ResNet-56 with the same recipe, data and budget on a
 fixed, class-balanced subset of Fashion-MNIST (padded to 32x32, random crops and flips), and
 records training and test error per epoch. The question: does the deeper *plain* network train
 worse than the shallower one (higher training error) while the deeper *residual* network does
-not? Writes ``results/degradation.json`` and ``results/degradation.png``.
+not? Writes ``experiments/records/degradation.json`` and ``degradation.png``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from benchmarks.common import RESULTS, machine_info
+from benchmarks.common import machine_info
+from experiments import RECORDS
 
 ARCHS = ("plain20", "plain56", "resnet20", "resnet56")
 
@@ -135,11 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", default="numba")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--warmup", type=int, default=2, help="epochs of linear warm-up from lr 0.01")
-    p.add_argument("--name", default="degradation", help="results/<name>.json and .png")
+    p.add_argument("--name", default="degradation", help="experiments/records/<name>.json and .png")
     args = p.parse_args(argv)
     result = run(args.train, args.test, args.epochs, args.backend, args.seed, args.warmup)
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n")
-    plot(result, RESULTS / f"{args.name}.png")
+    (RECORDS / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    plot(result, RECORDS / f"{args.name}.png")
     for arch, c in result["curves"].items():
         print(
             f"{arch:9s} final train error {100 * c['train_error'][-1]:.2f}%, "

@@ -1,11 +1,11 @@
 """Summarise reproduction records that differ only in their seed.
 
-    python -m benchmarks.seeds resnet20-fashion-mnist-seeds \\
+    python -m experiments.seeds resnet20-fashion-mnist-seeds \\
         resnet20-fashion-mnist-b64 resnet20-fashion-mnist-b64-seed1 ... [--target 0.949]
 
-Reads ``benchmarks/results/<record>/record.json`` for each record, refuses records whose model,
+Reads ``experiments/records/<record>/record.json`` for each record, refuses records whose model,
 dataset, backend or recipe differ (a spread over seeds means nothing if something else changed
-too), prints a table and writes ``benchmarks/results/<name>.json``: per-seed final and best test
+too), prints a table and writes ``experiments/records/<name>.json``: per-seed final and best test
 accuracy, their mean, sample standard deviation, minimum and maximum, and how many seeds reach
 ``--target``.
 """
@@ -17,7 +17,8 @@ import json
 import statistics
 from pathlib import Path
 
-from benchmarks.common import RESULTS, write_json
+from benchmarks.common import write_json
+from experiments import RECORDS
 
 SAME = ("model", "dataset", "backend", "recipe", "epochs")
 # Recipe fields added to training after some records were written, with the value that records
@@ -25,7 +26,7 @@ SAME = ("model", "dataset", "backend", "recipe", "epochs")
 RECIPE_DEFAULTS = {"label_smoothing": 0.0}
 
 
-def load(names: list[str], results: Path = RESULTS) -> list[dict]:
+def load(names: list[str], results: Path = RECORDS) -> list[dict]:
     records = []
     for name in names:
         path = results / name / "record.json"
@@ -111,15 +112,15 @@ def table(summary: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("name", help="output file name, written as benchmarks/results/<name>.json")
-    p.add_argument("records", nargs="+", help="record folders under benchmarks/results/")
+    p.add_argument("name", help="output file name, written as experiments/records/<name>.json")
+    p.add_argument("records", nargs="+", help="record folders under experiments/records/")
     p.add_argument("--target", type=float, default=None, help="accuracy to count seeds against")
     args = p.parse_args(argv)
     try:
         summary = summarise(load(args.records), args.target)
     except (FileNotFoundError, ValueError) as e:
         p.error(str(e))
-    write_json(args.name, summary)
+    write_json(args.name, summary, str(RECORDS / f"{args.name}.json"))
     print(table(summary))
     return 0
 

@@ -1,11 +1,11 @@
-"""The seed-spread summary of reproduction records (benchmarks/seeds.py)."""
+"""The seed-spread summary of reproduction records (experiments/seeds.py)."""
 
 import json
 import statistics
 
 import pytest
 
-from benchmarks.seeds import load, summarise, table
+from experiments.seeds import load, summarise, table
 
 RECIPE = {"dataset": "fashion-mnist", "epochs": 40, "batch_size": 64, "lr": 0.05}
 
