@@ -1,8 +1,10 @@
-"""One fused SGD step (with momentum, dampening, weight decay, Nesterov), in place.
+"""Optimizer steps in place: SGD (momentum, dampening, weight decay, Nesterov) and Adam/AdamW.
 
-Written with NumPy's in-place operators so it allocates only the temporary ``g``; the fast
-backends do the same arithmetic in a single pass per element.
+Written with NumPy's in-place operators, so they allocate only temporaries; the fast backends
+do the same arithmetic in a single pass per element.
 """
+
+import math
 
 import numpy as np
 
@@ -40,3 +42,44 @@ def sgd_update_(
         else:
             g = buf
     p -= lr * g
+
+
+def adam_update_(
+    p: np.ndarray,
+    grad: np.ndarray,
+    exp_avg: np.ndarray,
+    exp_avg_sq: np.ndarray,
+    max_exp_avg_sq: np.ndarray | None,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled: bool,
+    maximize: bool,
+    step: int,
+) -> None:
+    """Update ``p`` and its moments m = ``exp_avg``, v = ``exp_avg_sq`` (and v_max =
+    ``max_exp_avg_sq``, None without amsgrad) in place from ``grad``, at step t = ``step`` >= 1.
+
+    g = -grad if maximize else grad
+    p = p * (1 - lr * weight_decay) (decoupled, AdamW)  or  g = g + weight_decay * p
+    m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g * g
+    v_max = max(v_max, v), which replaces v below      [only with amsgrad]
+    p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    """
+    g = -grad if maximize else grad
+    if weight_decay != 0:  # skipped, not added as 0 * p: 0 * inf would be NaN
+        if decoupled:
+            p *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * p
+    exp_avg *= beta1
+    exp_avg += (1 - beta1) * g
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    v = exp_avg_sq
+    if max_exp_avg_sq is not None:
+        v = np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+    denom = np.sqrt(v) / math.sqrt(1 - beta2**step) + eps  # sqrt(v_hat) + eps
+    p -= (lr / (1 - beta1**step)) * exp_avg / denom

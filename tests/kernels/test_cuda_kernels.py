@@ -409,3 +409,53 @@ def test_residual_add_matches_numpy_ref(shape, relu, dtype, seed):
     assert_equal(GPU["residual_add_forward"](*on_gpu(x, shortcut, relu)), y, "forward")
     want = REF["residual_add_backward"](gy, y, relu)
     assert_equal(GPU["residual_add_backward"](*on_gpu(gy, y, relu)), want, "backward")
+
+
+@pytest.mark.gpu
+@SETTINGS
+@given(
+    shape=st.lists(st.integers(0, 40), min_size=1, max_size=3).map(tuple),
+    momentum=st.sampled_from([0.0, 0.9]),
+    weight_decay=st.sampled_from([0.0, 1e-2]),
+    flags=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    dtype=DTYPES,
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_sgd_update_matches_numpy_ref(shape, momentum, weight_decay, flags, dtype, seed):
+    nesterov, maximize, first = flags
+    nesterov = nesterov and momentum > 0
+    rng = np.random.default_rng(seed)
+    p, grad, buf = (randn(rng, shape, dtype) for _ in range(3))
+    args = (0.1, momentum, 0.0, weight_decay, nesterov, maximize, first)
+    want = [p.copy(), buf.copy()]
+    REF["sgd_update_"](want[0], grad, want[1] if momentum else None, *args)
+    got = on_gpu(p, grad, buf)
+    GPU["sgd_update_"](got[0], got[1], got[2] if momentum else None, *args)
+    for name, g, w in zip(("p", "buf"), (got[0], got[2]), want):
+        assert_close(g, w, dtype, name)
+
+
+@pytest.mark.gpu
+@SETTINGS
+@given(
+    shape=st.lists(st.integers(0, 40), min_size=1, max_size=3).map(tuple),
+    weight_decay=st.sampled_from([0.0, 1e-2]),
+    flags=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    step=st.integers(1, 5),
+    dtype=DTYPES,
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_adam_update_matches_numpy_ref(shape, weight_decay, flags, step, dtype, seed):
+    decoupled, maximize, amsgrad = flags
+    rng = np.random.default_rng(seed)
+    p, grad, m = (randn(rng, shape, dtype) for _ in range(3))
+    v, v_max = (np.abs(randn(rng, shape, dtype)) for _ in range(2))
+    args = (1e-2, 0.9, 0.999, 1e-8, weight_decay, decoupled, maximize, step)
+    want = [a.copy() for a in (p, m, v, v_max)]
+    REF["adam_update_"](want[0], grad, want[1], want[2], want[3] if amsgrad else None, *args)
+    got = on_gpu(p, grad, m, v, v_max)
+    GPU["adam_update_"](got[0], got[1], got[2], got[3], got[4] if amsgrad else None, *args)
+    for name, g, w in zip(
+        ("p", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"), got[:1] + got[2:], want
+    ):
+        assert_close(g, w, dtype, name)

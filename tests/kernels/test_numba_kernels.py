@@ -457,3 +457,29 @@ def test_an_empty_batch_gives_empty_results():
         for g, r in zip(*((o if isinstance(o, tuple) else (o,)) for o in (got, want)), strict=True):
             assert g.shape == r.shape and g.dtype == r.dtype, name
             np.testing.assert_array_equal(g, r, err_msg=name)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    DTYPES,
+    st.lists(st.integers(0, 6), min_size=1, max_size=3),
+    st.sampled_from([0.0, 1e-2]),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.integers(1, 5),
+    st.integers(0, 2**32 - 1),
+)
+def test_adam_update_parity(dtype, shape, weight_decay, decoupled, maximize, amsgrad, step, seed):
+    rng = np.random.default_rng(seed)
+    p, grad, m = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    v, v_max = (np.abs(rng.standard_normal(shape)).astype(dtype) for _ in range(2))
+    grad.reshape(-1)[:1] = np.nan  # a NaN gradient makes its parameter NaN, on both
+    args = (1e-2, 0.9, 0.999, 1e-8, weight_decay, decoupled, maximize, step)
+    ref = [a.copy() for a in (p, m, v, v_max)]
+    R.adam_update_(ref[0], grad, ref[1], ref[2], ref[3] if amsgrad else None, *args)
+    grad_before = grad.copy()
+    NB.adam_update_(p, grad, m, v, v_max if amsgrad else None, *args)
+    np.testing.assert_array_equal(grad, grad_before)  # grad is only read
+    for got, want in zip((p, m, v, v_max), ref, strict=True):
+        assert_close(got, want, dtype)
