@@ -59,37 +59,21 @@ def cases(rng: np.random.Generator) -> list[tuple[str, str, Callable[[], list[tu
     def f32(*shape: int) -> np.ndarray:
         return rng.standard_normal(shape, dtype=np.float32)
 
-    params = resnet20_parameters()
+    def sgd_call(shape: tuple[int, ...]) -> tuple:  # momentum 0.9, Nesterov, weight decay
+        return (f32(*shape), f32(*shape), f32(*shape), 0.05, 0.9, 0, 5e-4, True, False, False)
+
+    def adam_call(shape: tuple[int, ...]) -> tuple:  # weight decay, step 10
+        p, g, m, v = f32(*shape), f32(*shape), f32(*shape), np.abs(f32(*shape))
+        return (p, g, m, v, None, 1e-3, 0.9, 0.999, 1e-8, 5e-4, False, False, 10)
+
+    params = [p.shape for p in resnet20_parameters()]
+    big = (1 << 20,)
     out: list[tuple[str, str, Callable[[], list[tuple]]]] = [
-        (
-            "sgd_update_",
-            "resnet20 parameters (59)",
-            lambda: [
-                (f32(*p.shape), f32(*p.shape), f32(*p.shape), 0.05, 0.9, 0, 5e-4, True, False, False)
-                for p in params
-            ],
-        ),
-        (
-            "sgd_update_",
-            "one parameter of 2^20",
-            lambda: [(f32(1 << 20), f32(1 << 20), f32(1 << 20), 0.05, 0.9, 0, 5e-4, True, False, False)],
-        ),
-        (
-            "adam_update_",
-            "resnet20 parameters (59)",
-            lambda: [
-                (f32(*p.shape), f32(*p.shape), f32(*p.shape), np.abs(f32(*p.shape)), None,
-                 1e-3, 0.9, 0.999, 1e-8, 5e-4, False, False, 10)
-                for p in params
-            ],
-        ),
-        (
-            "adam_update_",
-            "one parameter of 2^20",
-            lambda: [(f32(1 << 20), f32(1 << 20), f32(1 << 20), np.abs(f32(1 << 20)), None,
-                      1e-3, 0.9, 0.999, 1e-8, 5e-4, False, False, 10)],
-        ),
-    ]  # fmt: skip
+        ("sgd_update_", "resnet20 parameters (59)", lambda: [sgd_call(s) for s in params]),
+        ("sgd_update_", "one parameter of 2^20", lambda: [sgd_call(big)]),
+        ("adam_update_", "resnet20 parameters (59)", lambda: [adam_call(s) for s in params]),
+        ("adam_update_", "one parameter of 2^20", lambda: [adam_call(big)]),
+    ]
     for shape in RESNET20_ACTIVATIONS:
         N, C, H, W = shape
         label = "x".join(map(str, shape))
@@ -126,7 +110,10 @@ def to_backend(calls: list[tuple], name: str) -> list[tuple]:
 
 
 def copies(calls: list[tuple]) -> list[tuple]:
-    return [tuple(a.copy() if hasattr(a, "copy") and not np.isscalar(a) else a for a in c) for c in calls]  # fmt: skip
+    return [
+        tuple(a.copy() if hasattr(a, "copy") and not np.isscalar(a) else a for a in c)
+        for c in calls
+    ]
 
 
 def results_of(fn: Callable, calls: list[tuple]) -> list[np.ndarray]:
@@ -242,8 +229,17 @@ def main(argv: list[str] | None = None) -> int:
     launches = [] if args.no_launches else launch_counts()
     if launches:
         print()
-        print(table(launches, [("config", "ResNet-20", ""), ("total", "launches", "{}"),
-                               ("kernels", "kernels", "{}"), ("array_ops", "array ops", "{}")]))  # fmt: skip
+        print(
+            table(
+                launches,
+                [
+                    ("config", "ResNet-20", ""),
+                    ("total", "launches", "{}"),
+                    ("kernels", "kernels", "{}"),
+                    ("array_ops", "array ops", "{}"),
+                ],
+            )
+        )
     result = {
         "machine": machine_info(),
         "numba_threads": _numba_threads(),

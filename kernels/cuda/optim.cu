@@ -21,8 +21,8 @@ __global__ void sgd_update_kernel(T* __restrict__ p, const T* __restrict__ grad,
     }
 }
 
-// Adam / AdamW. The scalars that depend only on the step are computed on the host, in double,
-// then rounded to T, as NumPy does with Python floats: c1 = 1 - beta1, c2 = 1 - beta2,
+// Adam / AdamW. The scalars that depend only on the step are computed on the host, in double
+// (numpy_ref.optim.adam_scalars), then rounded to T: c1 = 1 - beta1, c2 = 1 - beta2,
 // root_bc2 = sqrt(1 - beta2^t), step_size = lr / (1 - beta1^t), shrink = 1 - lr * weight_decay.
 template <typename T>
 __global__ void adam_update_kernel(T* __restrict__ p, const T* __restrict__ grad,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..numpy_ref.optim import adam_scalars
 from .launch import (
     THREADS,
     ctype,
@@ -78,17 +78,7 @@ def adam_update_(
     """Update ``p`` and its moments in place (see the contract in kernels/__init__.py)."""
     amsgrad = max_exp_avg_sq is not None
     T = p.dtype.type
-    scalars = (
-        beta1,
-        1 - beta1,
-        beta2,
-        1 - beta2,
-        math.sqrt(1 - beta2**step),
-        eps,
-        lr / (1 - beta1**step),
-        weight_decay,
-        1 - lr * weight_decay,
-    )
+    scalars = adam_scalars(lr, beta1, beta2, eps, weight_decay, step)
     launch(
         FILE,
         NAMES,

@@ -2,13 +2,13 @@
 of its state (momentum buffer, or Adam's moments) and does the whole update in registers, one
 pass over memory where NumPy's version makes up to nine (SGD) or fourteen (Adam).
 
-Scalars that NumPy computes in Python floats (1 - beta1, the bias corrections) are computed
-here the same way and passed in the parameter's dtype, so both backends round alike."""
-
-import math
+The scalars of a step (1 - beta1, the bias corrections) come from numpy_ref's adam_scalars,
+in Python floats, and are passed in the parameter's dtype, so both backends round alike."""
 
 import numpy as np
 from numba import njit, prange
+
+from ..numpy_ref.optim import adam_scalars
 
 
 @njit(cache=True, parallel=True)
@@ -61,8 +61,7 @@ def sgd_update_(
 
 @njit(cache=True, parallel=True)
 def _adam_kernel(p, grad, m, v, v_max, scalars, decay, decoupled, maximize, amsgrad):
-    """scalars = (beta1, 1 - beta1, beta2, 1 - beta2, sqrt(1 - beta2**t), eps,
-    lr / (1 - beta1**t), weight_decay, 1 - lr * weight_decay), in p's dtype; all arrays flat."""
+    """scalars: numpy_ref.optim.adam_scalars in p's dtype; all arrays flat."""
     b1, c1, b2, c2, root_bc2, eps, step_size, wd, shrink = scalars
     for i in prange(p.size):
         g = -grad[i] if maximize else grad[i]
@@ -101,20 +100,7 @@ def adam_update_(
     """Update ``p`` and its moments in place (see the contract in kernels/__init__.py)."""
     amsgrad = max_exp_avg_sq is not None
     v = exp_avg_sq.reshape(-1)
-    scalars = np.array(
-        [
-            beta1,
-            1 - beta1,
-            beta2,
-            1 - beta2,
-            math.sqrt(1 - beta2**step),
-            eps,
-            lr / (1 - beta1**step),
-            weight_decay,
-            1 - lr * weight_decay,
-        ],
-        dtype=p.dtype,
-    )
+    scalars = np.array(adam_scalars(lr, beta1, beta2, eps, weight_decay, step), dtype=p.dtype)
     _adam_kernel(
         p.reshape(-1),
         grad.reshape(-1),

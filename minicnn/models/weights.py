@@ -28,19 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from minicnn.data.mnist import FashionMNIST
+
 MNIST_CLASSES = tuple(str(d) for d in range(10))
-FASHION_MNIST_CLASSES = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
+FASHION_MNIST_CLASSES = tuple(FashionMNIST.classes)  # the dataset's own names, in label order
 META_KEY = "__meta__"  # the npz entry holding the JSON description, a (1,) str array
 
 

@@ -19,7 +19,7 @@ from minicnn.autograd import RemovableHandle
 from minicnn.nn.hooks import BackwardHookCall
 from minicnn.nn.module_state import IncompatibleKeys as IncompatibleKeys
 from minicnn.nn.module_state import ModuleState
-from minicnn.nn.parameter import Parameter
+from minicnn.nn.parameter import Parameter, zero_grads
 from minicnn.tensor import Tensor
 
 
@@ -298,13 +298,7 @@ class Module(ModuleState):
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad`` (to None, or to zeros in place)."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Turn gradients of every parameter on or off (``False`` freezes the module)."""

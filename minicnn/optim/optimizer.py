@@ -26,6 +26,7 @@ from typing import Any
 
 from minicnn import backend
 from minicnn.autograd import enable_grad, no_grad
+from minicnn.nn.parameter import zero_grads
 from minicnn.tensor import Tensor
 
 
@@ -92,14 +93,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad``: to None (the default), or to zeros in place."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.zero_()
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a ``.grad``, in place; returns ``closure()``'s loss.
