@@ -40,8 +40,10 @@ def markdown(summary: dict) -> str:
     for r in rows:
         if r["part"] == "classic":
             lines.append(f"Test digits 5-9: {_cell(r)}, seeds {r['seeds']}.")
-    lines += ["", "## Label budget", ""]
     budget_rows = [r for r in rows if r["part"] == "budget"]
+    if not budget_rows:
+        return "\n".join(lines) + "\n"
+    lines += ["", "## Label budget", ""]
     for target, title in TARGET_NAMES.items():
         lines += [
             f"### {title}",
@@ -71,6 +73,8 @@ def plot(summary: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     rows = [r for r in summary["rows"] if r["part"] == "budget"]
+    if not rows:
+        return  # the classic protocol alone: its one number is in summary.md
     styles = {
         "scratch": ("tab:gray", "-", "o"),
         "embeddings": ("tab:blue", "-", "s"),
