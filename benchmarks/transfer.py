@@ -1,7 +1,6 @@
 """Transfer learning from a LeNet-5 trained on MNIST digits 0-4, measured.
 
-    python -m benchmarks.transfer [--source shipped|trained] [--part classic|budget|all]
-                                  [--resume] [--seeds 0 1 2] [--backend numba] [--out DIR]
+    python -m benchmarks.transfer [--resume] [--seeds 0 1 2] [--backend numba] [--out DIR]
 
 Two studies, each cell trained from its seed and recorded in ``DIR/cells.jsonl`` as it
 finishes, so an interrupted run continues with ``--resume`` (finished cells are skipped):
@@ -25,17 +24,14 @@ Nesterov momentum 0.9, weight decay 5e-4, cosine decay per step, batch 64 (32 fo
 class), no augmentation; epochs capped by budget (:data:`EPOCHS`). Writes ``transfer.json``
 (means and sample stds), ``summary.md`` and ``label-budget.png`` from all recorded cells.
 
-The source network (``--source``) is the shipped ``models.lenet5(weights="mnist-0-4")``, or
-one trained here by :data:`SOURCE_RECIPE`; its accuracy on the test digits 0-4 is measured
-again and recorded in ``DIR/source.json``. The committed records: ``results/transfer/`` (both
-studies, ``--source trained``) and ``results/transfer-shipped/`` (the classic protocol from
-the shipped network, ``--source shipped --part classic``).
+The source network is the shipped ``models.lenet5(weights="mnist-0-4")``; its accuracy on the
+test digits 0-4 is measured again and recorded in ``DIR/source.json``. The arms "from scratch"
+and "1-NN on pixels" do not use it.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import time
@@ -46,8 +42,6 @@ import numpy as np
 from benchmarks.common import RESULTS, machine_info
 
 OUT = RESULTS / "transfer"
-SOURCE_PATH = Path("runs/transfer/lenet5-digits0-4.npz")
-SOURCE_RECIPE = {"epochs": 5, "batch_size": 64, "lr": 0.05, "seed": 0}
 EPOCHS = {10: 100, 100: 30, "all": 5}  # per labels-per-class budget
 # Keras' example trains 5 epochs; LeNet-5's 6 and 16 filters (Keras' net has 32 and 32) need
 # more, and shifted copies of the digits: 5 epochs without them give 98.87-98.95%.
@@ -134,45 +128,23 @@ def accuracy(model, x, y, batch_size: int = 1000) -> float:
     return float((logits.argmax(axis=1) == y).mean())
 
 
-def source_network(kind: str):
-    """The LeNet-5 trained on MNIST digits 0-4 and a record of it (its file's hash, its accuracy
-    on the test digits 0-4 as measured here). ``kind`` "shipped": ``models.lenet5(weights=
-    "mnist-0-4")``. ``kind`` "trained": trained here by :data:`SOURCE_RECIPE` (seeded, so the
-    same network on the same backend and thread count), saved as :data:`SOURCE_PATH` and reused
-    from there."""
-    import minicnn
-    from minicnn import interop, models
+def source_network():
+    """The shipped LeNet-5 trained on MNIST digits 0-4, ``models.lenet5(weights="mnist-0-4")``,
+    and a record of it: its file's hash and its accuracy on the test digits 0-4 as measured here."""
+    from minicnn import models
     from minicnn.models.weights import get_weights
 
+    entry = get_weights("lenet5", "mnist-0-4")
+    model = models.lenet5(weights="mnist-0-4")
     xt, yt, _ = load_images("mnist", False, (0, 1, 2, 3, 4))
-    if kind == "shipped":
-        entry = get_weights("lenet5", "mnist-0-4")
-        model = models.lenet5(weights="mnist-0-4")
-        info = {
-            "what": 'models.lenet5(weights="mnist-0-4"): LeNet-5 (ReLU, max pool), 5 outputs, '
-            "trained on MNIST train digits 0-4",
-            "file": entry.file,
-            "sha256": entry.sha256,
-        }
-    else:
-        path = SOURCE_PATH
-        r = SOURCE_RECIPE
-        info = {
-            "what": "LeNet-5 (ReLU, max pool), 5 outputs, trained on MNIST train digits 0-4 by "
-            "this benchmark (--source trained)",
-            "recipe": {**r, "optimizer": "SGD nesterov 0.9, wd 5e-4, cosine per step"},
-            "file": str(path),
-        }
-        model = models.lenet5(num_classes=5)
-        if path.is_file():
-            interop.load_weights(model, path)
-        else:
-            minicnn.manual_seed(r["seed"])
-            x, y, _ = load_images("mnist", True, (0, 1, 2, 3, 4))
-            train(model, model.parameters(), x, y, r["epochs"], r["seed"], r["batch_size"], r["lr"])
-            interop.save_npz(model.state_dict(), path)
-        info["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
-    info.update({"test_accuracy_digits0-4": accuracy(model, xt, yt), "test_images": len(xt)})
+    info = {
+        "what": 'models.lenet5(weights="mnist-0-4"): LeNet-5 (ReLU, max pool), 5 outputs, '
+        "trained on MNIST train digits 0-4",
+        "file": entry.file,
+        "sha256": entry.sha256,
+        "test_accuracy_digits0-4": accuracy(model, xt, yt),
+        "test_images": len(xt),
+    }
     return model, info
 
 
@@ -318,7 +290,7 @@ def summarise(cells: list[dict], source_info: dict, args) -> dict:
             }
         )
     return {
-        "command": f"python -m benchmarks.transfer --source {args.source} --part {args.part}",
+        "command": "python -m benchmarks.transfer",
         "backend": args.backend,
         "source": source_info,
         "epochs_per_budget": {str(k): v for k, v in EPOCHS.items()},
@@ -346,12 +318,6 @@ def main() -> None:
     parser.add_argument("--backend", default="numba")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--part", choices=("classic", "budget", "all"), default="all")
-    parser.add_argument(
-        "--source",
-        choices=("shipped", "trained"),
-        default="shipped",
-        help='the 0-4 network: models.lenet5(weights="mnist-0-4"), or one trained here',
-    )
     parser.add_argument("--report-only", action="store_true", help="rewrite the summary only")
     args = parser.parse_args()
 
@@ -377,7 +343,7 @@ def main() -> None:
             summarise(cells, json.loads((args.out / "source.json").read_text()), args), args.out
         )
         return
-    source, source_info = source_network(args.source)
+    source, source_info = source_network()
     (args.out / "source.json").write_text(json.dumps(source_info, indent=2) + "\n")
     print(f"source: {source_info['test_accuracy_digits0-4']:.4%} on test digits 0-4", flush=True)
     for seed in args.seeds if args.part in ("classic", "all") else []:

@@ -34,7 +34,8 @@ def markdown(summary: dict) -> str:
     lines.append(
         f"Source network: {src['what']}; {100 * src['test_accuracy_digits0-4']:.2f}% on the "
         f"{src['test_images']} test digits 0-4. Backend {summary['backend']}. Test accuracy in %, "
-        "mean ± sample std over seeds (each seed's value in brackets)."
+        "mean ± sample std over seeds (each seed's value in brackets). The arms from scratch and "
+        "1-NN on pixels do not use the source network."
     )
     lines += ["", "## The classic protocol (frozen convolutional layers, dense layers trained)", ""]
     for r in rows:
