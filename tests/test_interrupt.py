@@ -30,6 +30,15 @@ _armed: dict[str, Trigger] = {}
 
 
 @pytest.fixture(autouse=True)
+def _sigint_raises():
+    """Python's own SIGINT handler, whatever this process inherited: a process started in the
+    background by a shell begins with SIGINT ignored, and a real signal would do nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture(autouse=True)
 def _no_curves(monkeypatch):
     """Drawing curves.png takes longer than these runs; it plays no part in resuming."""
     monkeypatch.setattr(minicnn.training, "_write_curves", lambda *args: None)

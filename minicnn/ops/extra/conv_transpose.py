@@ -90,10 +90,10 @@ def conv_transpose2d(
     if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (OC,)):
         got = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
         raise ValueError(f"conv_transpose2d: bias: expected shape ({OC},), got {got}")
-    SH, SW = pair("conv_transpose2d: stride", stride, 1)
-    PH, PW = pair("conv_transpose2d: padding", padding, 0)
-    DH, DW = pair("conv_transpose2d: dilation", dilation, 1)
-    OPH, OPW = pair("conv_transpose2d: output_padding", output_padding, 0)
+    SH, SW = pair("conv_transpose2d", "stride", stride, 1)
+    PH, PW = pair("conv_transpose2d", "padding", padding, 0)
+    DH, DW = pair("conv_transpose2d", "dilation", dilation, 1)
+    OPH, OPW = pair("conv_transpose2d", "output_padding", output_padding, 0)
     if not (OPH < SH or OPH < DH) or not (OPW < SW or OPW < DW):
         raise ValueError(
             f"conv_transpose2d: output_padding: expected values smaller than stride or "

@@ -186,7 +186,7 @@ def extremum(op: str, input: Tensor, dim: Any, keepdim: bool, kw: dict, minimum:
         raise TypeError(f"{op}: dim: expected an int, got {dim!r} (for several axes use amax/amin)")
     keep = bool(keepdim if kw.get("keepdims") is None else kw["keepdims"])
     d = normalize_dims(op, dim, input.ndim)
-    _nonempty(op, input)
+    _nonempty(op, input, d)  # only the reduced axis must be non-empty
     a = d[0] if d else 0
     x = input.reshape(1) if input.ndim == 0 else input
     xp = backend.xp(x.backend)
