@@ -8,7 +8,7 @@ before it runs, and the kernel waits with it: a LeNet-5 step measured 120-336 ms
 threads against 60 ms on one. So every call of a fast kernel goes through :func:`threaded`:
 
 - a call on fewer than ``GRAIN`` array elements in all runs on one thread, untimed;
-- a larger call is timed, per kernel and argument shapes, on one thread and on all
+- a larger call is timed, per kernel and array shapes, on one thread and on all
   ``max_threads()``; it runs with whichever has the lower running average, and the other is
   tried again after ``PROBE`` calls, then after twice as many each time it loses, so a choice
   follows the load on the machine within a few hundred calls at most and costs almost nothing
@@ -151,12 +151,13 @@ def threaded(fn):
     def call(*args):
         size = 0
         key = []
+        # The arrays' shapes say how much work a call is; scalars (strides, a dropout seed,
+        # Adam's step count) stay out of the key, or a seed or a step would make every call
+        # a new kernel, never timed, each kept for ever.
         for a in args:
             if isinstance(a, np.ndarray):
                 size += a.size
                 key.append((a.shape, a.dtype.char, a.flags.c_contiguous))  # what numba types
-            elif type(a) is int:
-                key.append(a)
             elif type(a) is tuple:  # an output shape (dropout_mask)
                 size += math.prod(a)
                 key.append(a)

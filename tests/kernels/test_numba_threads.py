@@ -112,12 +112,17 @@ def test_a_large_call_warms_up_on_all_threads_then_is_timed_on_both_counts(fake)
     assert timing.calls == 3 and timing.avg[0] > 0 and timing.avg[1] > 0
 
 
-def test_shapes_dtypes_and_integers_are_timed_apart_floats_are_not(fake):
+def test_shapes_and_dtypes_are_timed_apart_scalars_are_not(fake):
+    """A seed or an optimizer's step count changes every call: were it part of the key, no
+    call would ever be timed and the table would grow for ever."""
     wrapped = threads.threaded(fake.kernel)
     x = np.zeros(threads.GRAIN, np.float32)
     for args in ((x, 1, 0.1), (x, 1, 0.2), (x, 2, 0.1), (x.astype(np.float64), 1, 0.1)):
         wrapped(*args)
-    assert len(threads._all_timings[-1]) == 3  # the learning rate does not make a new key
+    for step in range(5):
+        wrapped(x, None, 0.1, step)
+    assert len(threads._all_timings[-1]) == 2  # float32 x and float64 x
+    assert threads._all_timings[-1][((x.shape, "f", True),)].calls == 3 + 5
 
 
 def test_one_thread_allowed_means_one_thread_always(fake, monkeypatch):
