@@ -174,7 +174,9 @@ except KeyboardInterrupt:
 cpu = resource.getrusage(resource.RUSAGE_SELF)
 seen.update(total_s=time.perf_counter() - t0, cpu_s=cpu.ru_utime + cpu.ru_stime,
             compile_s=sum(c[1] for c in compiles),
-            compiles={name: round(s, 2) for name, s, _ in compiles})
+            compiles={name: round(sum(c[1] for c in compiles if c[0] == name), 2)
+                      for name, _, _ in compiles},
+            signatures={name: sum(c[0] == name for c in compiles) for name, _, _ in compiles})
 print(json.dumps(seen))
 """
 
@@ -213,9 +215,29 @@ def _child(code: str, cache: str) -> tuple[dict[str, Any], float]:
     return json.loads(done.stdout.strip().splitlines()[-1]), wall
 
 
-def run(epoch_steps: int | None) -> dict[str, Any]:
+def run(epoch_steps: int | None, kernels: bool = True) -> dict[str, Any]:
     loads = [load_average()]
     epoch = first_epoch(epoch_steps or 0) if epoch_steps is not None else None
+    rows = _kernel_rows() if kernels else []
+    if epoch is not None:
+        cold, warm = epoch["cold"], epoch["warm"]
+        rows += [
+            {"what": "train lenet5 --epochs 1: first step ends (wall)",
+             "cold_s": cold["first_step_s"], "warm_s": warm["first_step_s"]},
+            {"what": "  compiling before it (CPU)",
+             "cold_s": cold["compile_before_s"], "warm_s": warm["compile_before_s"]},
+            {"what": "  whole run (wall)", "cold_s": cold["total_s"], "warm_s": warm["total_s"]},
+            {"what": "  whole run (CPU)", "cold_s": cold["cpu_s"], "warm_s": warm["cpu_s"]},
+            {"what": "  compiling in all (CPU)", "cold_s": cold["compile_s"],
+             "warm_s": warm["compile_s"]},
+        ]  # fmt: skip
+    loads.append(load_average())
+    return {"machine": machine_info(), "load_average": loads, "python": sys.executable,
+            "first_epoch": epoch, "rows": rows}  # fmt: skip
+
+
+def _kernel_rows() -> list[dict[str, Any]]:
+    """The first conv2d and every kernel, cold and warm (see the module docstring)."""
     with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as every:
         cold_first, cold_first_wall = _child(FIRST_CONV, first)
         cold_all, cold_all_wall = _child(EVERY_KERNEL, every)
@@ -251,21 +273,7 @@ def run(epoch_steps: int | None) -> dict[str, Any]:
     rows.append(
         {"what": "  whole process (wall)", "cold_s": cold_all_wall, "warm_s": warm_all_wall}
     )
-    if epoch is not None:
-        cold, warm = epoch["cold"], epoch["warm"]
-        rows += [
-            {"what": "train lenet5 --epochs 1: first step ends (wall)",
-             "cold_s": cold["first_step_s"], "warm_s": warm["first_step_s"]},
-            {"what": "  compiling before it (CPU)",
-             "cold_s": cold["compile_before_s"], "warm_s": warm["compile_before_s"]},
-            {"what": "  whole run (wall)", "cold_s": cold["total_s"], "warm_s": warm["total_s"]},
-            {"what": "  whole run (CPU)", "cold_s": cold["cpu_s"], "warm_s": warm["cpu_s"]},
-            {"what": "  compiling in all (CPU)", "cold_s": cold["compile_s"],
-             "warm_s": warm["compile_s"]},
-        ]  # fmt: skip
-    loads.append(load_average())
-    return {"machine": machine_info(), "load_average": loads, "python": sys.executable,
-            "first_epoch": epoch, "rows": rows}  # fmt: skip
+    return rows
 
 
 COLUMNS = [("what", "", ""), ("cold_s", "cold s", "{:.2f}"), ("warm_s", "warm s", "{:.2f}")]
@@ -276,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="JSON path (default runs/benchmarks/jit-cpu.json)")
     p.add_argument("--no-epoch", dest="epoch", action="store_false",
                    help="skip the train lenet5 --epochs 1 runs")  # fmt: skip
+    p.add_argument("--epoch-only", dest="kernels", action="store_false",
+                   help="only the train lenet5 --epochs 1 runs")  # fmt: skip
     p.add_argument(
         "--epoch-batches",
         dest="steps",
@@ -284,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         help="stop those runs after this many steps (default: the whole epoch)",
     )
     args = p.parse_args(argv)
-    result = run(args.steps if args.epoch else None)
+    result = run(args.steps if args.epoch else None, args.kernels)
     print(table(result["rows"], COLUMNS))
     print("cold: empty NUMBA_CACHE_DIR (compiled); warm: a new process, the cache filled")
     if result["first_epoch"]:
