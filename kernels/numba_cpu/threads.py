@@ -131,9 +131,14 @@ class _Timing:
             self.probe_at = self.calls + PROBE
             return
         probed = option != self.best()
-        # A time under half the average replaces it: the average came from a slower past (a
-        # busy moment, a compile); a slow outlier only moves it by _ALPHA.
-        self.avg[option] = seconds if seconds < a / 2 else a + _ALPHA * (seconds - a)
+        # On one thread, a time under half the average replaces it: the average came from a
+        # slower past (a busy moment). All threads must prove themselves on average: under load
+        # their times scatter (a lucky call, then one that waits a time slice for a thread), and
+        # taking the lucky one at its word would pick the option that is slower on average.
+        if option == 0 and seconds < a / 2:
+            self.avg[0] = seconds
+        else:
+            self.avg[option] = a + _ALPHA * (seconds - a)
         if probed:  # while the option not taken keeps losing, try it half as often
             self.backoff = min(self.backoff + 1, _MAX_BACKOFF) if option != self.best() else 0
             self.probe_at = self.calls + PROBE * 2**self.backoff
