@@ -142,3 +142,57 @@ def torch_fp32(device: str) -> None:
         torch.backends.cudnn.allow_tf32 = False
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.benchmark = True
+
+
+SCRATCH = RESULTS.parent.parent / "runs" / "benchmarks"
+
+
+def record_path(name: str, out: str | None) -> Path:
+    """Where a benchmark writes its JSON: ``out`` when given (a committed record is replaced
+    only on request), else ``runs/benchmarks/<name>.json``, which git ignores."""
+    return Path(out) if out else SCRATCH / f"{name}.json"
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (None where the OS has none): a record says how
+    busy the machine was, since numbers taken on a busy machine mean something else."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+_BUSY = (
+    "import signal, sys\nsignal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\nwhile True: pass\n"
+)
+
+
+class CompetingLoad:
+    """``with CompetingLoad(k):`` runs ``k`` CPU-bound processes (a Python busy loop each)
+    for the duration of the block: another program holding cores, as on a laptop that is
+    also doing something else. They are stopped when the block ends, whatever happens."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._procs: list[Any] = []
+
+    def __enter__(self) -> CompetingLoad:
+        import subprocess
+        import sys
+
+        for _ in range(self.processes):
+            self._procs.append(subprocess.Popen([sys.executable, "-c", _BUSY]))
+        if self.processes:
+            time.sleep(0.5)  # let the scheduler see them
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for p in self._procs:
+            p.terminate()
+        for p in self._procs:
+            try:
+                p.wait(timeout=5)
+            except Exception:
+                p.kill()
+                p.wait()
+        self._procs.clear()

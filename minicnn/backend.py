@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from minicnn import threads
+
 BACKENDS: tuple[str, ...] = ("numpy", "numba", "cupy")
 
 # Which kernel package implements each backend.
@@ -133,6 +135,7 @@ def op_backend(name: str) -> Iterator[None]:
     """Make ``name`` current while an op's forward or backward runs (used by autograd)."""
     previous_op = getattr(_state, "op", None)
     _state.op = name
+    threads.blas_for(name)  # OpenBLAS on one thread inside numba's ops (see threads.py)
     try:
         yield
     finally:
@@ -174,6 +177,8 @@ def kernel(kernel_name: str, name: str | None = None) -> Any:
             print(f"minicnn: {notice}", file=sys.stderr, flush=True)
         table = {**module.KERNELS, **module.DIRECT}
         _kernel_tables[name] = table
+        if name == "numba":
+            threads.numba_loaded()  # the kernels follow set_num_threads from now on
     try:
         return table[kernel_name]
     except KeyError:

@@ -206,6 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--prefetch", type=_bounded(int, 0), default=2, help="batches prepared ahead in a thread"
     )
+    t.add_argument(
+        "--threads",
+        type=_bounded(int, 1),
+        default=None,
+        help="CPU threads the kernels may use (default: MINICNN_NUM_THREADS, else every core; "
+        "each kernel still runs on one when that is faster)",
+    )
     t.add_argument("--no-progress", dest="no_progress", action="store_true")
     t.set_defaults(func=_train)
 

@@ -93,6 +93,11 @@ def _train(args: argparse.Namespace) -> int:
         )
     name = _backend_choice(args.backend)
     minicnn.set_backend(name)
+    if getattr(args, "threads", None) is not None:
+        try:
+            minicnn.set_num_threads(args.threads)
+        except ValueError as e:
+            raise UserError(f"--threads {args.threads}: {str(e).split('num: ', 1)[-1]}") from None
     minicnn.manual_seed(args.seed)
     train_set, test_set, mean, std = _datasets(recipe["dataset"], args.data_root, args.download)
     train_label = _label(recipe["dataset"], train_set)

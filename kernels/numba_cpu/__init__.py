@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numba
 
+from . import threads
+
 _HERE = Path(__file__).resolve().parent
 _PRUNE_AFTER_S = 30 * 24 * 3600
 
@@ -151,6 +153,8 @@ with _numba_cache_dir(_keyed_cache_dir()):
     )
     from .residual import residual_add_backward, residual_add_forward
 
+threads.launch()
+
 
 def cache_path() -> str | None:
     """The folder numba reads and writes this package's compiled kernels in (None without JIT:
@@ -178,6 +182,8 @@ def compile_notice() -> str | None:
     )
 
 
+# Every call through the table runs on the number of threads that is fastest for it (see
+# threads.py); the module's own names are the kernels as written.
 KERNELS = {
     "conv2d_forward": conv2d_forward,
     "conv2d_backward_input": conv2d_backward_input,
@@ -200,6 +206,7 @@ KERNELS = {
     "residual_add_forward": residual_add_forward,
     "residual_add_backward": residual_add_backward,
 }
+KERNELS = {name: threads.threaded(fn) for name, fn in KERNELS.items()}
 
 __all__ = [*KERNELS, "KERNELS"]
 

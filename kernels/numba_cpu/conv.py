@@ -56,11 +56,12 @@ benchmarks/conv_variants the algorithms this replaced, v3 being the previous one
 """
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import njit, prange
 
 from ..geometry import out_size
 from .gemm import _dot_rows, _dot_windows, _gemm_rows
 from .pack import _channels_last, _pack_planes, _pack_windows, _transpose, _unpack
+from .threads import max_threads
 
 # The dot form pays when its sums are long enough (K >= 32 terms: below, the horizontal sums
 # cost more than they save) and there are at least 4 rows of A to share each window's loads.
@@ -194,15 +195,16 @@ def _backward_weight_kernel(gy, x, pl, off, used, PH, PW, SH, SW, S, rows, Wq, T
 
 
 def _threads(items: int) -> int:
-    """Number of chunks: one per Numba thread, but no more than there are items."""
-    return max(1, min(items, get_num_threads()))
+    """Number of chunks: one per thread a kernel may use (however many then run them, so that
+    the weight gradient's partial sums do not depend on it), but no more than there are items."""
+    return max(1, min(items, max_threads()))
 
 
 def _samples(N: int, G: int, per_sample: int, target: int) -> int:
     """Samples per item: up to about `target` output positions, with 2+ items a thread, and
     the count that splits most evenly into the threads' chunks (their slowest one sets the
     time: 11 items of 12 samples on 2 threads take as long as 12)."""
-    T = get_num_threads()
+    T = max_threads()
     top = max(1, min(target // per_sample, N * G // (2 * T)))
 
     def slowest(S: int) -> int:  # samples in the largest chunk
