@@ -75,6 +75,16 @@ def test_a_damaged_checkpoint_is_named_and_the_previous_one_is_used(tmp_path):
         load_latest(tmp_path / "elsewhere")
 
 
+def test_a_missing_last_checkpoint_falls_back_to_the_previous_one(tmp_path):
+    model = stamped(1)
+    save_checkpoint(tmp_path / CHECKPOINT, model=model, epoch=1, meta={"k": 1})
+    save_checkpoint(tmp_path / CHECKPOINT, model=stamped(2, model), epoch=2, meta={"k": 2})
+    (tmp_path / CHECKPOINT).unlink()
+    said = []
+    assert check_stamp(load_latest(tmp_path, log=said.append)) == 1
+    assert len(said) == 1 and "no file at" in said[0] and "previous checkpoint" in said[0]
+
+
 def test_a_minicnn_file_that_is_not_a_checkpoint_is_refused(tmp_path):
     minicnn.save({"format": "something else"}, tmp_path / CHECKPOINT)
     with pytest.raises(SerializationError, match="not a training checkpoint"):

@@ -121,6 +121,7 @@ def test_dropout_seeds_after_resume_are_those_of_the_uninterrupted_run(tmp_path,
     assert drawn[1:] == whole[1 + 3 :]
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
 def test_a_non_finite_loss_is_divergence(tmp_path, bad):
     """An infinite loss stops training exactly as NaN does, and nothing is written for it."""
@@ -184,3 +185,18 @@ def test_evaluate_restores_the_mode_when_the_model_fails():
     with pytest.raises(RuntimeError, match="broken forward"):
         evaluate(model, _eval_loader())
     assert model.training and all(m.training for m in model.modules())
+
+
+def test_epoch_metrics_weigh_each_batch_by_its_size():
+    """The epoch's train loss and accuracy are over samples, not batches: with batches of 16,
+    16 and 8 and a learning rate of 0 (the model never changes) they equal the loss and
+    accuracy of the whole training set computed at once."""
+    minicnn.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10))
+    sample = MNISTSample(train=True)
+    train = ArrayDataset(sample.data[:40], sample.targets[:40])
+    loader = DataLoader(train, BATCH)
+    history = fit(model, loader, optim.SGD(model.parameters(), lr=0.0), 1, progress=False, log=str)
+    loss, accuracy = _by_hand(model, DataLoader(train, 40))
+    assert history.epochs[0]["train_loss"] == pytest.approx(loss, rel=1e-6)
+    assert history.epochs[0]["train_accuracy"] == accuracy
