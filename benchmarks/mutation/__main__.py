@@ -5,6 +5,7 @@
     python -m benchmarks.mutation --kinds              # the kinds of bug that once slipped by
     python -m benchmarks.mutation --check              # every mutant still fits the code
     python -m benchmarks.mutation --restore            # put back files a killed run left
+    python -m benchmarks.mutation --mutant NAME --tests tests/test_x.py -k new   # other tests
 
 Each mutant is applied alone, its mapped tests run (pytest -x, one Numba thread, a fresh
 NUMBA_CACHE_DIR for a kernel mutant), and the file is put back. The run writes
@@ -17,6 +18,7 @@ unmutated code: a selection that fails there would make every kill meaningless.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -167,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kinds", action="store_true", help="only the mutants of the listed kinds")
     p.add_argument("--skip-kinds", action="store_true", help="leave out the listed kinds")
     p.add_argument("--mutant", nargs="*", help="only these mutants, by name")
+    p.add_argument("--tests", nargs=argparse.REMAINDER, help="run these pytest arguments instead")
     p.add_argument("--sample", type=int, default=0, help="at most N mutants per area (plus kinds)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sample")
     p.add_argument("--gpu", action="store_true", help="run the CUDA mutants (needs a GPU)")
@@ -195,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(merged["areas"], indent=1))
         return 0
     chosen = select(args)
+    if args.tests:
+        chosen = [dataclasses.replace(m, tests=tuple(args.tests)) for m in chosen]
     runner = Runner(timeout=args.timeout)
     command = "python -m benchmarks.mutation " + " ".join(
         argv if argv is not None else sys.argv[1:]
