@@ -1,5 +1,5 @@
-"""Checkpoints: the previous one is kept, damage is named, and a writer killed at any moment
-leaves a loadable checkpoint behind."""
+"""Checkpoints: the previous one is kept, damage is named, a write that fails half way changes
+nothing, and a writer killed at any moment leaves a loadable checkpoint behind."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import minicnn
+import minicnn.checkpoint
 from minicnn import nn
 from minicnn.checkpoint import (
     CHECKPOINT,
@@ -74,10 +75,54 @@ def test_a_damaged_checkpoint_is_named_and_the_previous_one_is_used(tmp_path):
         load_latest(tmp_path / "elsewhere")
 
 
+def test_a_missing_last_checkpoint_falls_back_to_the_previous_one(tmp_path):
+    model = stamped(1)
+    save_checkpoint(tmp_path / CHECKPOINT, model=model, epoch=1, meta={"k": 1})
+    save_checkpoint(tmp_path / CHECKPOINT, model=stamped(2, model), epoch=2, meta={"k": 2})
+    (tmp_path / CHECKPOINT).unlink()
+    said = []
+    assert check_stamp(load_latest(tmp_path, log=said.append)) == 1
+    assert len(said) == 1 and "no file at" in said[0] and "previous checkpoint" in said[0]
+
+
 def test_a_minicnn_file_that_is_not_a_checkpoint_is_refused(tmp_path):
     minicnn.save({"format": "something else"}, tmp_path / CHECKPOINT)
     with pytest.raises(SerializationError, match="not a training checkpoint"):
         load_checkpoint(tmp_path)
+
+
+def test_a_write_that_fails_half_way_changes_neither_checkpoint(tmp_path, monkeypatch):
+    """A write that stops half way (a full disk, a crash) leaves last.ckpt and previous.ckpt
+    byte for byte as they were, and no temporary file: the new checkpoint goes to a file of
+    its own, and only a complete one is renamed into place."""
+    model = stamped(1)
+    save_checkpoint(tmp_path / CHECKPOINT, model=model, epoch=1, meta={"k": 1})
+    save_checkpoint(tmp_path / CHECKPOINT, model=stamped(2, model), epoch=2, meta={"k": 2})
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def half_then_fail(obj, f):
+        f.write(b"PK\x03\x04 the first bytes of a checkpoint")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(minicnn.checkpoint, "save", half_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        save_checkpoint(tmp_path / CHECKPOINT, model=stamped(3, model), epoch=3, meta={"k": 3})
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert check_stamp(load_latest(tmp_path)) == 2
+
+
+def test_a_checkpoint_replaces_the_file_and_never_rewrites_it(tmp_path):
+    """last.ckpt is a new file after every write (renamed into place), and the file it
+    replaced lives on unchanged as previous.ckpt: a write into the existing file would keep
+    its identity (inode) and change what previous.ckpt holds."""
+    model = stamped(1)
+    save_checkpoint(tmp_path / CHECKPOINT, model=model, epoch=1, meta={"k": 1})
+    first = os.stat(tmp_path / CHECKPOINT)
+    data = (tmp_path / CHECKPOINT).read_bytes()
+    save_checkpoint(tmp_path / CHECKPOINT, model=stamped(2, model), epoch=2, meta={"k": 2})
+    assert os.stat(tmp_path / CHECKPOINT).st_ino != first.st_ino
+    assert (tmp_path / PREVIOUS).read_bytes() == data
+    assert check_stamp(load_checkpoint(tmp_path)) == 2
 
 
 KILLS = 60

@@ -260,3 +260,19 @@ def test_label_smoothing_builds_the_training_loss(capsys):
     with pytest.raises(SystemExit):
         main(["train", "resnet20", "--label-smoothing", "1.5"])
     assert "--label-smoothing: expected a number in [0, 1), got 1.5" in capsys.readouterr().err
+
+
+def test_resume_names_each_flag_that_differs_from_the_run(tmp_path, capsys):
+    """--resume compares the command with the run's last.json before anything is trained: a
+    seed, or a momentum of 0 (a flag whose value is falsy is still a value), that differs
+    from the run's is named with both values."""
+    out = tmp_path / "run"
+    out.mkdir()
+    meta = {"model": "lenet5", "seed": 1, "warmup_epochs": 0, "recipe": {"momentum": 0.9}}
+    (out / "last.json").write_text(json.dumps({"meta": meta}))
+    argv = ["train", "lenet5", "--dataset", "mnist-sample", "--resume", "--out", str(out)]
+    code, err = _errors(capsys, argv + ["--seed", "2"])
+    assert code == 2 and "trained with --seed 1, this command asks for --seed 2" in err[0]
+    code, err = _errors(capsys, argv + ["--seed", "1", "--momentum", "0"])
+    assert code == 2, err
+    assert "trained with --momentum 0.9, this command asks for --momentum 0" in err[0]

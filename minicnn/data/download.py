@@ -7,7 +7,8 @@ leaves nothing behind.
 
 Every network access goes through :func:`fetch`, so tests can replace it and never touch the
 network. MD5s of files found on disk are computed once per process and file (keyed by path,
-size and modification time), so constructing a dataset twice does not hash it twice.
+inode, size and modification time, so a file replaced under the same name is hashed again),
+so constructing a dataset twice does not hash it twice.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 _CHUNK = 1 << 20
-_md5_cache: dict[tuple[str, int, int], str] = {}
+_md5_cache: dict[tuple[str, int, int, int], str] = {}
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -45,13 +46,16 @@ def fetch(url: str, out: BinaryIO, timeout: float = 60.0) -> None:
         shutil.copyfileobj(response, out, _CHUNK)
 
 
-def _cache_key(path: str | os.PathLike) -> tuple[str, int, int]:
+def _cache_key(path: str | os.PathLike) -> tuple[str, int, int, int]:
+    # The inode tells a file renamed over this name (a new download, a copy put in place)
+    # from the one hashed, even when size and time stamp agree: file time stamps advance in
+    # steps of a few milliseconds.
     st = os.stat(path)
-    return os.path.realpath(path), st.st_size, st.st_mtime_ns
+    return os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def md5sum(path: str | os.PathLike) -> str:
-    """The MD5 of a file as 32 hex digits, cached per process by (path, size, mtime)."""
+    """The MD5 of a file as 32 hex digits, cached per process by (path, inode, size, mtime)."""
     key = _cache_key(path)
     digest = _md5_cache.get(key)
     if digest is None:

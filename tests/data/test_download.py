@@ -3,6 +3,7 @@ local bytes)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,55 @@ def test_download_file_reports_every_failed_url(tmp_path, monkeypatch):
         dl.download_file(urls, tmp_path / "sub" / "x", "0" * 32)
     assert all(url in str(e.value) for url in urls)
     assert list((tmp_path / "sub").iterdir()) == []
+
+
+def test_a_file_changed_under_the_same_name_is_verified_again(tmp_path):
+    """The per-process MD5 cache never answers for a file that changed since it was hashed:
+    replaced (renamed over, even with the same size and time stamp), truncated, or corrupted
+    in place. Each is named as damaged; the original bytes, put back, pass again."""
+    path = tmp_path / "data.gz"
+    good = bytes(range(256)) * 64
+    want = md5_of(good)
+    path.write_bytes(good)
+    dl.check_md5(path, want)
+    stamp = os.stat(path).st_mtime_ns
+
+    def replaced() -> None:  # another file, renamed over this one, same size and time stamp
+        other = tmp_path / "other"
+        other.write_bytes(good[::-1])
+        os.utime(other, ns=(stamp, stamp))
+        os.replace(other, path)
+
+    def truncated() -> None:
+        path.write_bytes(good[: len(good) // 2])
+
+    def corrupted() -> None:  # one byte flipped in place, written a second later
+        with open(path, "r+b") as f:
+            f.seek(1000)
+            f.write(b"\xff")
+        os.utime(path, ns=(stamp + 10**9, stamp + 10**9))
+
+    for change in (replaced, truncated, corrupted):
+        change()
+        with pytest.raises(ChecksumError, match=r"data.gz: MD5 is [0-9a-f]{32}, expected"):
+            dl.check_md5(path, want)
+        path.unlink()
+        path.write_bytes(good)
+        dl.check_md5(path, want)
+
+
+def test_a_dataset_file_damaged_after_a_good_load_is_refused(tmp_path, monkeypatch):
+    """A dataset that loaded once is checked again the next time: a damaged copy put in
+    place of a good one (same name, same size) is refused, not passed on the old verdict."""
+    _, bodies = _serve_tiny_mnist(monkeypatch)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name, body in bodies.items():
+        (folder / name).write_bytes(body)
+    assert len(MNIST(root=tmp_path)) == 6
+    body = bodies[TRAIN_FILES[1]]
+    damaged = tmp_path / "damaged"
+    damaged.write_bytes(body[:-1] + bytes([body[-1] ^ 1]))
+    os.replace(damaged, folder / TRAIN_FILES[1])
+    with pytest.raises(ChecksumError, match=TRAIN_FILES[1]):
+        MNIST(root=tmp_path)

@@ -1,6 +1,7 @@
 """Batch-norm kernels of the fast backends against numpy_ref: the training forward (y, mean,
 invstd), the evaluation forward, the backward, and the running-statistics update, on short rows
-(L = 1, as BatchNorm1d) and long ones with means far from 0."""
+(L = 1, as BatchNorm1d) and long ones with means far from 0; and float32 channels with sums
+large enough that only a float64 accumulator gets them right."""
 
 from __future__ import annotations
 
@@ -70,3 +71,35 @@ def test_batchnorm_update_running_matches_reference(fast_backend, dtype):
     for a, b in zip(out, ref):
         assert a.dtype == dtype
         np.testing.assert_allclose(a, b, rtol=rtol)
+
+
+@pytest.mark.parametrize("shape", [(1 << 14, 2, 1), (32, 2, 512)], ids=["N-long", "L-long"])
+def test_batchnorm_float32_sums_are_accumulated_in_float64(fast_backend, shape):
+    """Float32 channels of 16,384 values far from 0 (x near 100, gy near 1): each channel sum
+    is about 16,000 and the backward's gx is a small difference of such sums. Against the
+    float64 oracle on the same float32 inputs, a float64 accumulator is off by the final
+    rounding to float32 (3e-8 of the largest value here); a float32 one by 1e-5 to 4e-5
+    (measured), far outside the 2e-7 allowed, though inside the usual float32 rtol of 1e-4."""
+    rng = np.random.default_rng(3)
+    x = (100 + rng.standard_normal(shape)).astype(np.float32)
+    gy = (1 + 0.01 * rng.standard_normal(shape)).astype(np.float32)
+    gamma, beta = np.array([1.5, 0.5], np.float32), np.array([0.25, -1.0], np.float32)
+
+    def f64(*arrays):
+        return [a.astype(np.float64) for a in arrays]
+
+    def check(got, want, names):
+        for name, g, w in zip(names, got, want, strict=True):
+            assert g.dtype == np.float32, name
+            err = np.abs(g.astype(np.float64) - w).max() / np.abs(w).max()
+            assert err <= 2e-7, f"{name}: error {err:.2e} of the largest value"
+
+    want = R.batchnorm_forward_train(*f64(x, gamma, beta), 1e-5)
+    check(
+        fast_backend.run("batchnorm_forward_train", x, gamma, beta, 1e-5),
+        want,
+        "y mean invstd".split(),
+    )
+    mean, invstd = want[1].astype(np.float32), want[2].astype(np.float32)
+    got = fast_backend.run("batchnorm_backward", gy, x, gamma, mean, invstd)
+    check(got, R.batchnorm_backward(*f64(gy, x, gamma, mean, invstd)), ["gx", "ggamma", "gbeta"])

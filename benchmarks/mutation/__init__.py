@@ -1,0 +1,1 @@
+"""Mutation testing with hand-written mutants (see __main__.py)."""
