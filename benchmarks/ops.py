@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from minicnn.kernels.geometry import out_size
 
 from benchmarks.common import machine_info, median_ms, sgemm_gflops, table, torch_fp32, write_json
 
@@ -39,7 +40,7 @@ class Case:
 
 
 def conv_case(name: str, N: int, C: int, H: int, OC: int, K: int, S: int = 1, P: int = 0) -> Case:
-    OH = (H + 2 * P - K) // S + 1
+    OH = out_size(H, K, S, P, 1)
     return Case(
         name,
         "conv2d",

@@ -10,9 +10,26 @@ channels, ``KH, KW`` kernel size, ``SH, SW`` stride, ``PH, PW`` zero padding (sy
 each side), ``DH, DW`` dilation, ``G`` groups, ``OH, OW`` output height and width.
 Incoming gradients are ``gy``; outgoing ``gx, gw, gb``.
 
+Kernels trust their arguments. The ops and optimizers of ``minicnn`` check everything a
+kernel reads and writes once, at their boundary, before the call: every array is C-contiguous
+(made so there, once), of the shape given below, and all floating-point arrays of one call share
+one dtype (float32 or float64); indices are int64; sizes and geometry are consistent (the kernel
+fits the padded input, OH and OW follow ``geometry.out_size``). Only the batch N may be 0, and
+a kernel then returns empty results (and zero weight gradients). A compiled kernel has no bounds
+checks, so a call that breaks this contract reads or writes outside its arrays; call the kernels
+directly only with arguments that keep it.
+
 Each backend module ends with an explicit ``KERNELS = {name: function}`` dict holding every
 name in :data:`KERNEL_NAMES`; ``tests/kernels/test_contract.py`` checks names and parameter
 names for every importable backend.
+
+Direct twins. Each heavy kernel (convolution, pooling, batch norm) also exists in every backend
+as ``<name>_direct``: the loops of its definition, written to be read, with the fast kernel's
+parameters and results (``numpy_ref/direct.py``, ``numba_cpu/direct.py``, ``cuda/direct.cu``).
+Each backend exports them in a second table, ``DIRECT = {name_direct: function}``, holding
+every name in :data:`DIRECT_NAMES`, held to the same contract test; ``minicnn.backend.kernel``
+fetches one by its name (``kernel("conv2d_forward_direct")``). The fast kernels are the
+advanced reading, after the twins and ``benchmarks/conv_variants``.
 """
 
 # name -> parameter list. The docstring of each numpy_ref function is the full specification.
@@ -24,7 +41,8 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     # gy (N, OC, OH, OW), x (N, C, H, W) -> gw (OC, C // G, KH, KW)
     "conv2d_backward_weight": ("gy", "x", "KH", "KW", "SH", "SW", "PH", "PW", "DH", "DW", "G"),
     # max pooling; padding acts as -inf. Returns (y, idx): idx (N, C, OH, OW) int64 holds
-    # the flat index h * W + w of the chosen input element (first maximum in window order).
+    # the flat index h * W + w of the chosen input element (first maximum in window order;
+    # NaN wins, and a window holding NaN picks its last NaN, as in PyTorch).
     "maxpool2d_forward": ("x", "KH", "KW", "SH", "SW", "PH", "PW", "DH", "DW", "OH", "OW"),
     # gy (N, C, OH, OW), idx -> gx (N, C, H, W); written as a gather over the windows that
     # can contain each input element, so no two threads write the same slot.
@@ -48,7 +66,8 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     "adaptive_avgpool2d_backward": ("gy", "H", "W"),
     "adaptive_maxpool2d_forward": ("x", "OH", "OW"),  # -> (y, idx) as maxpool2d_forward
     "adaptive_maxpool2d_backward": ("gy", "idx", "H", "W"),
-    # batch norm on x viewed as (N, C, L) (L = H*W, or 1 for (N, C) inputs); gamma, beta (C,).
+    # batch norm on x (N, C, L) (the op passes (N, C, H, W) as L = H*W, (N, C) as L = 1);
+    # gamma, beta (C,). The op never calls these with an empty x.
     # Training forward returns (y, mean, invstd) with biased batch variance.
     "batchnorm_forward_train": ("x", "gamma", "beta", "eps"),
     "batchnorm_forward_eval": ("x", "running_mean", "running_var", "gamma", "beta", "eps"),
@@ -95,3 +114,27 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
 }
 
 KERNEL_NAMES: tuple[str, ...] = tuple(KERNEL_SIGNATURES)
+
+# The heavy kernels. Each has a direct twin, named <name>_direct, with the same parameters.
+HEAVY_KERNELS: tuple[str, ...] = (
+    "conv2d_forward",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
+    "maxpool2d_forward",
+    "maxpool2d_backward",
+    "avgpool2d_forward",
+    "avgpool2d_backward",
+    "adaptive_avgpool2d_forward",
+    "adaptive_avgpool2d_backward",
+    "adaptive_maxpool2d_forward",
+    "adaptive_maxpool2d_backward",
+    "batchnorm_forward_train",
+    "batchnorm_forward_eval",
+    "batchnorm_backward",
+)
+
+DIRECT_SIGNATURES: dict[str, tuple[str, ...]] = {
+    f"{name}_direct": KERNEL_SIGNATURES[name] for name in HEAVY_KERNELS
+}
+
+DIRECT_NAMES: tuple[str, ...] = tuple(DIRECT_SIGNATURES)

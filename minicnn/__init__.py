@@ -22,11 +22,14 @@ from minicnn.backend import (
     unavailable_reason,
     use_backend,
 )
+from minicnn.check_graph import check_graph
 from minicnn.creation import arange, full, ones, ones_like, rand, randn, zeros, zeros_like
 from minicnn.gradcheck import GradcheckError, gradcheck
 from minicnn.ops import (
     abs,
     add,
+    amax,
+    amin,
     argmax,
     argmin,
     cat,
@@ -68,6 +71,7 @@ from minicnn.ops import (
     where,
 )
 from minicnn.random import get_rng_state, manual_seed, set_rng_state
+from minicnn.serialization import load, save
 from minicnn.summary import summary
 from minicnn.tensor import (
     Tensor,
@@ -82,8 +86,12 @@ from minicnn.tensor import (
 
 __version__ = "0.1.0"
 
-# Subpackages, as torch.nn and torch.optim are reachable after "import torch".
-from minicnn import data, models, nn, optim  # noqa: E402
+# Subpackages, as torch.nn and torch.optim are reachable after "import torch"; then PyTorch's
+# names beyond the core (minicnn/pytorch_names.py maps them all).
+from minicnn import data, models, nn, optim, utils  # noqa: E402
+from minicnn.pytorch_names import *  # noqa: E402, F403
+from minicnn.pytorch_names import __all__ as _pytorch_names
+from minicnn.training import train_step  # noqa: E402
 
 __all__ = [
     "BACKENDS",
@@ -93,12 +101,15 @@ __all__ = [
     "__version__",
     "abs",
     "add",
+    "amax",
+    "amin",
     "arange",
     "argmax",
     "argmin",
     "available_backends",
     "bool_",
     "cat",
+    "check_graph",
     "clamp",
     "cross_entropy",
     "data",
@@ -117,6 +128,7 @@ __all__ = [
     "int64",
     "is_grad_enabled",
     "leaky_relu",
+    "load",
     "log",
     "log_softmax",
     "manual_seed",
@@ -142,6 +154,7 @@ __all__ = [
     "randn",
     "relu",
     "reshape",
+    "save",
     "set_backend",
     "set_rng_state",
     "sigmoid",
@@ -155,14 +168,17 @@ __all__ = [
     "summary",
     "tanh",
     "tensor",
+    "train_step",
     "transpose",
     "uint8",
     "unavailable_reason",
     "unsqueeze",
     "use_backend",
+    "utils",
     "var",
     "view",
     "where",
     "zeros",
     "zeros_like",
 ]
+__all__ += [n for n in _pytorch_names if n not in __all__]

@@ -15,13 +15,16 @@ runs ``forward`` with that backend current, and wraps the result in a new Tensor
 is on and some input requires grad, the result remembers the Function (its ``grad_fn``) and the
 Function remembers its input tensors: that chain of records *is* the graph that
 ``Tensor.backward`` walks in reverse. ``backward`` returns ``None`` for inputs that are not
-tensors or need no gradient; ``self.needs_input_grad`` says which do.
+tensors or need no gradient; ``self.needs_input_grad`` says which do. The Function also keeps
+the arguments it was called with (``call_args``), so that :func:`minicnn.check_graph.check_graph`
+can run it again on copies of them, until backward frees it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,6 +35,33 @@ if TYPE_CHECKING:
 
 _grad_enabled = True
 F = TypeVar("F", bound=Callable[..., Any])
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by the ``register_*hook`` methods; ``handle.remove()`` detaches the hook."""
+
+    def __init__(self, hooks: dict[int, Callable[..., Any]], key: int) -> None:
+        self._hooks = hooks
+        self.id = key
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def add_hook(hooks: dict[int, Callable[..., Any]], hook: Any) -> RemovableHandle:
+    """Append ``hook`` to ``hooks`` (called in the order added) and return its handle."""
+    if not callable(hook):
+        raise TypeError(f"hook: expected a callable, got {type(hook).__name__}")
+    key = next(_hook_ids)
+    hooks[key] = hook
+    return RemovableHandle(hooks, key)
 
 
 def is_grad_enabled() -> bool:
@@ -96,6 +126,7 @@ class Function:
 
     needs_input_grad: tuple[bool, ...] = ()
     inputs: tuple[Tensor | None, ...] = ()
+    call_args: tuple[tuple[Any, ...], dict[str, Any]] | None = None
     backend: str = "numpy"
 
     @classmethod
@@ -118,8 +149,17 @@ class Function:
         out_backend = getattr(self, "out_backend", name)
         if _grad_enabled and any(self.needs_input_grad):
             self.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
+            self.call_args = (args, kwargs)
             return Tensor._from_op(out, out_backend, self)
         return Tensor._from_op(out, out_backend, None)
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The graph one step back, as PyTorch shows it: per input, ``(its grad_fn, 0)``, or
+        an ``AccumulateGrad`` for a leaf that requires grad, or ``(None, 0)``."""
+        from minicnn.autograd_extra import next_functions
+
+        return next_functions(self)
 
     def release(self) -> None:
         """Free what forward saved; a later backward through this node raises."""
@@ -128,3 +168,11 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, **kwargs: Any) -> Any:
+    """d(outputs)/d(inputs) as a tuple, writing no ``.grad`` (``torch.autograd.grad``); see
+    :mod:`minicnn.autograd_extra`."""
+    from minicnn.autograd_extra import grad as _grad
+
+    return _grad(outputs, inputs, grad_outputs, **kwargs)

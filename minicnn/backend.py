@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from types import ModuleType
@@ -155,11 +156,23 @@ def xp(name: str | None = None) -> ModuleType:
 
 
 def kernel(kernel_name: str, name: str | None = None) -> Any:
-    """The hand-written kernel ``kernel_name`` of backend ``name`` (default: :func:`current`)."""
+    """The hand-written kernel ``kernel_name`` of backend ``name`` (default: :func:`current`).
+
+    ``kernel_name`` is a contract name (``"conv2d_forward"``: the fast kernel) or a direct
+    twin's (``"conv2d_forward_direct"``: the same parameters and results, the readable loops).
+    The twin is asked for by its own name, the one it has in every backend, so that a search
+    for it finds every place it is used.
+    """
     name = _require(_check_name(name or current()))
     table = _kernel_tables.get(name)
     if table is None:
-        table = importlib.import_module(_KERNEL_MODULES[name]).KERNELS
+        module = importlib.import_module(_KERNEL_MODULES[name])
+        # A backend that compiles its kernels on first use says so once, on a cold cache, so
+        # that a long first step is not mistaken for a hang.
+        notice = getattr(module, "compile_notice", lambda: None)()
+        if notice:
+            print(f"minicnn: {notice}", file=sys.stderr, flush=True)
+        table = {**module.KERNELS, **module.DIRECT}
         _kernel_tables[name] = table
     try:
         return table[kernel_name]

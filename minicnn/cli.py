@@ -4,17 +4,20 @@
   progress bars, a checkpoint every epoch and ``--resume``;
 - ``evaluate CHECKPOINT``: accuracy and confusion matrix of a saved model on a test set;
 - ``info``: the backends available here, and a finite-difference check of conv2d on each.
+
+Mistakes a user can fix (missing data, a missing or damaged checkpoint, a bad flag value) are
+printed as one or two lines naming the flags that fix them, without a traceback; ``--debug``
+shows the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
+import math
 import platform
 import sys
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,228 +26,58 @@ import numpy as np
 
 import minicnn
 from minicnn import backend
-
-# Default recipes: the ones the records in benchmarks/results were made with.
-RECIPES: dict[str, dict[str, Any]] = {
-    "lenet5": dict(
-        dataset="mnist",
-        epochs=10,
-        batch_size=64,
-        lr=0.05,
-        momentum=0.9,
-        weight_decay=5e-4,
-        schedule="cosine",
-        augment="none",
-        label_smoothing=0.0,
-    ),
-    "resnet20": dict(
-        dataset="fashion-mnist",
-        epochs=40,
-        batch_size=64,
-        lr=0.05,
-        momentum=0.9,
-        weight_decay=5e-4,
-        schedule="cosine",
-        augment="crop-flip",
-        label_smoothing=0.0,
-    ),
-}
-DATASETS = ("mnist", "fashion-mnist", "cifar10", "mnist-sample")
+from minicnn.cli_data import (  # noqa: F401  (importable from here, as before)
+    DATASETS,
+    NAMES,
+    UserError,
+    _backend_choice,
+    _datasets,
+    _title,
+    _transforms,
+)
+from minicnn.cli_train import RECIPES, _loss_fn, _train  # noqa: F401
 
 
-def _datasets(name: str, root: str | None, download: bool) -> tuple[Any, Any, tuple, tuple]:
-    """(train, test, mean, std) for dataset ``name``."""
-    from minicnn import data
+def _bounded(convert: Any, low: float, high: float | None = None, low_open: bool = False) -> Any:
+    """An argparse ``type`` that accepts finite ``convert(text)`` values from ``low`` (excluded
+    when ``low_open``) up to ``high`` (excluded), with an error message that says so."""
+    noun = "an integer" if convert is int else "a number"
+    if high is not None:
+        expected = f"{noun} in {'(' if low_open else '['}{low:g}, {high:g})"
+    else:
+        expected = f"{noun} {'>' if low_open else '>='} {low:g}"
 
-    if name == "mnist":
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            train = data.load_mnist_or_sample(root, train=True, download=download)
-            test = data.load_mnist_or_sample(root, train=False, download=download)
-        for w in caught[:1]:
-            print(f"notice: {w.message}", file=sys.stderr)
-        return train, test, data.MNIST_MEAN, data.MNIST_STD
-    if name == "mnist-sample":
-        return (
-            data.MNISTSample(train=True),
-            data.MNISTSample(train=False),
-            data.MNIST_MEAN,
-            data.MNIST_STD,
-        )
-    if name == "fashion-mnist":
-        return (
-            data.FashionMNIST(root, train=True, download=download),
-            data.FashionMNIST(root, train=False, download=download),
-            data.FASHION_MNIST_MEAN,
-            data.FASHION_MNIST_STD,
-        )
-    return (
-        data.CIFAR10(root, train=True, download=download),
-        data.CIFAR10(root, train=False, download=download),
-        data.CIFAR10_MEAN,
-        data.CIFAR10_STD,
-    )
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        ok = math.isfinite(value) and (value > low if low_open else value >= low)
+        if not ok or (high is not None and value >= high):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
+        return value
+
+    return parse
 
 
-def _transforms(train: Any, mean: tuple, std: tuple, augment: str) -> tuple[Any, Any]:
-    """Batch transforms for training and testing: 28x28 images are padded to 32x32."""
-    from minicnn.data import transforms as T
-
-    pad = 32 - train.data.shape[-1]
-    base = [T.Pad(pad // 2)] if pad > 0 else []
-    test_tf = T.Compose([*base, T.Normalize(mean, std)])
-    aug: list[Any] = []
-    if augment.startswith("crop"):
-        aug.append(T.RandomCrop(32, padding=4))
-    if "flip" in augment:
-        aug.append(T.RandomHorizontalFlip())
-    erase = [T.RandomErasing(p=0.5, value="random")] if augment.endswith("-erase") else []
-    return T.Compose([*base, *aug, T.Normalize(mean, std), *erase]), test_tf
-
-
-def _scheduler(
-    name: str, optimizer: Any, epochs: int, steps: int, lr: float, warmup: int
-) -> tuple[Any, bool]:
-    """(scheduler, steps per batch?) for ``--schedule``."""
-    from minicnn.optim import lr_scheduler as S
-
-    if name == "onecycle":
-        return S.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps), True
-    main: Any = {
-        "none": lambda e: S.StepLR(optimizer, step_size=10**9),
-        "cosine": lambda e: S.CosineAnnealingLR(optimizer, T_max=max(e, 1)),
-        "step": lambda e: S.StepLR(optimizer, step_size=max(e // 3, 1)),
-        "multistep": lambda e: S.MultiStepLR(optimizer, [int(e * 0.5), int(e * 0.75)]),
-    }[name]
-    if warmup <= 0:
-        return main(epochs), False
-    warm = S.LinearLR(optimizer, start_factor=0.1, total_iters=warmup)
-    return S.SequentialLR(optimizer, [warm, main(epochs - warmup)], milestones=[warmup]), False
-
-
-def _smoothing(text: str) -> float:
-    """``--label-smoothing``'s type: a number in [0, 1)."""
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
-    return value
-
-
-def _loss_fn(model: str, label_smoothing: float) -> Any:
-    """The training loss: the model's own (``googlenet_loss``) or cross-entropy, with
-    ``label_smoothing`` when it is not 0."""
-    from minicnn import models
-
-    loss = getattr(models, f"{model}_loss", minicnn.cross_entropy)
-    return functools.partial(loss, label_smoothing=label_smoothing) if label_smoothing else loss
-
-
-def _backend_choice(name: str | None) -> str:
-    if name:
-        return name
-    env = __import__("os").environ.get("MINICNN_BACKEND")
-    if env:
-        return env
-    return "numba" if minicnn.unavailable_reason("numba") is None else "numpy"
-
-
-def _train(args: argparse.Namespace) -> int:
-    from minicnn import models, optim
-    from minicnn.data import DataLoader
-    from minicnn.training import TrainingDiverged, fit
-
-    recipe = {**RECIPES.get(args.model, RECIPES["lenet5"])}
-    for key in recipe:
-        if getattr(args, key, None) is not None:
-            recipe[key] = getattr(args, key)
-    name = _backend_choice(args.backend)
-    minicnn.set_backend(name)
-    minicnn.manual_seed(args.seed)
-    train_set, test_set, mean, std = _datasets(recipe["dataset"], args.data_root, args.download)
-    train_tf, test_tf = _transforms(train_set, mean, std, recipe["augment"])
-    channels = train_set.data.shape[1]
-    classes = len(getattr(train_set, "classes", range(10))) or 10
-    kwargs = {"num_classes": classes, "in_channels": channels}
-    if args.model == "lenet5" and args.variant:
-        kwargs["variant"] = args.variant
-    model = models.get_model(args.model, **kwargs)
-    train_loader = DataLoader(
-        train_set,
-        recipe["batch_size"],
-        shuffle=True,
-        drop_last=False,
-        seed=args.seed,
-        transform=train_tf,
-        prefetch=args.prefetch,
-    )
-    test_loader = DataLoader(test_set, 500, transform=test_tf, prefetch=args.prefetch)
-    optimizer = optim.SGD(
-        model.parameters(),
-        lr=recipe["lr"],
-        momentum=recipe["momentum"],
-        weight_decay=recipe["weight_decay"],
-        nesterov=recipe["momentum"] > 0,
-    )
-    scheduler, per_batch = _scheduler(
-        recipe["schedule"],
-        optimizer,
-        recipe["epochs"],
-        len(train_loader),
-        recipe["lr"],
-        args.warmup_epochs,
-    )
-    meta = {
-        "model": args.model,
-        "model_kwargs": kwargs,
-        "backend": name,
-        "seed": args.seed,
-        "command": "python -m minicnn " + " ".join(sys.argv[1:]),
-        "recipe": recipe,
-        "train_samples": len(train_set),
-        "test_samples": len(test_set),
-        "minicnn": minicnn.__version__,
-        "python": platform.python_version(),
-    }
-    print(
-        f"training {args.model} on {recipe['dataset']} ({len(train_set):,} images) with "
-        f"backend {name!r}, seed {args.seed}; writing to {args.out}"
-    )
-    loss_fn = _loss_fn(args.model, recipe["label_smoothing"])
-    try:
-        history = fit(
-            model,
-            train_loader,
-            optimizer,
-            recipe["epochs"],
-            test_loader=test_loader,
-            loss_fn=loss_fn,
-            scheduler=scheduler,
-            scheduler_per_batch=per_batch,
-            out=args.out,
-            resume=args.resume,
-            progress=not args.no_progress,
-            meta=meta,
-        )
-    except KeyboardInterrupt:
-        return 130
-    except TrainingDiverged as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 3
-    if history.epochs:
-        acc = history.last("test_accuracy")
-        print(
-            f"final test accuracy {100 * acc:.2f}% after {history.last('epoch')} epochs; "
-            f"checkpoint {Path(args.out) / 'last.ckpt'}"
-        )
-    return 0
+_smoothing = _bounded(float, 0.0, 1.0)  # --label-smoothing: a number in [0, 1)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from minicnn import models
     from minicnn.data import DataLoader
+    from minicnn.serialization import SerializationError
     from minicnn.training import evaluate, format_confusion, load_checkpoint
 
-    state = load_checkpoint(args.checkpoint)
+    try:
+        state = load_checkpoint(args.checkpoint)
+    except FileNotFoundError:
+        raise UserError(
+            f"no checkpoint at {args.checkpoint}: give a last.ckpt file or the run folder (--out "
+            f"of train) holding one"
+        ) from None
+    except SerializationError as e:
+        raise UserError(str(e)) from e
     meta = state["meta"]
     minicnn.set_backend(_backend_choice(args.backend))
     model = models.get_model(meta["model"], **meta.get("model_kwargs", {}))
@@ -253,11 +86,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     train_set, test_set, mean, std = _datasets(dataset, args.data_root, args.download)
     _, test_tf = _transforms(train_set, mean, std, "none")
     result = evaluate(model, DataLoader(test_set, 500, transform=test_tf))
-    classes = list(getattr(test_set, "classes", [])) or None
     print(
-        f"{meta['model']} (epoch {state['epoch']}) on {dataset} test set: accuracy "
+        f"{meta['model']} (epoch {state['epoch']}) on the {_title(dataset, test_set)} test set: accuracy "
         f"{100 * result['accuracy']:.2f}% ({result['samples']:,} images), loss {result['loss']:.4f}"
     )
+    classes = list(getattr(test_set, "classes", [])) or None
     print(format_confusion(result["confusion"], classes))
     if args.json:
         Path(args.json).write_text(
@@ -295,13 +128,32 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag gives two lines (the error, where help is) instead of the
+    whole usage text."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{self.prog}: error: {message}\n(see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from minicnn.models import MODELS
 
-    parser = argparse.ArgumentParser(prog="python -m minicnn", description=__doc__.split("\n")[0])
+    debug = _Parser(add_help=False)
+    debug.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback of an error",
+    )
+    parser = _Parser(prog="python -m minicnn", description=__doc__.split("\n")[0], parents=[debug])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train a model (defaults: see RECIPES in minicnn/cli.py)")
+    t = sub.add_parser(
+        "train",
+        help="train a model (defaults: see RECIPES in minicnn/cli_train.py)",
+        parents=[debug],
+    )
     t.add_argument("model", nargs="?", default="lenet5", choices=sorted(MODELS))
     t.add_argument(
         "--dataset",
@@ -310,15 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: the model's recipe (lenet5: mnist, falling back to the "
         "embedded sample when MNIST is missing)",
     )
-    t.add_argument("--epochs", type=int, default=None)
-    t.add_argument("--batch-size", dest="batch_size", type=int, default=None)
-    t.add_argument("--lr", type=float, default=None)
-    t.add_argument("--momentum", type=float, default=None)
-    t.add_argument("--weight-decay", dest="weight_decay", type=float, default=None)
+    t.add_argument("--epochs", type=_bounded(int, 1), default=None)
+    t.add_argument("--batch-size", dest="batch_size", type=_bounded(int, 1), default=None)
+    t.add_argument("--lr", type=_bounded(float, 0, low_open=True), default=None)
+    t.add_argument("--momentum", type=_bounded(float, 0, 1), default=None)
+    t.add_argument("--weight-decay", dest="weight_decay", type=_bounded(float, 0), default=None)
     t.add_argument(
         "--schedule", choices=("none", "cosine", "step", "multistep", "onecycle"), default=None
     )
-    t.add_argument("--warmup-epochs", dest="warmup_epochs", type=int, default=0)
+    t.add_argument("--warmup-epochs", dest="warmup_epochs", type=_bounded(int, 0), default=0)
     t.add_argument(
         "--augment",
         choices=("none", "crop", "flip", "crop-flip", "crop-flip-erase"),
@@ -341,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="default: MINICNN_BACKEND, else numba when available, else numpy",
     )
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=_bounded(int, 0), default=0)
     t.add_argument("--out", default=None, help="default: runs/<model>")
     t.add_argument("--resume", action="store_true", help="continue from OUT/last.ckpt")
     t.add_argument(
@@ -351,11 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: MINICNN_DATA, else the user cache folder",
     )
     t.add_argument("--download", action="store_true", help="fetch missing data (checks MD5)")
-    t.add_argument("--prefetch", type=int, default=2, help="batches prepared ahead in a thread")
+    t.add_argument(
+        "--prefetch", type=_bounded(int, 0), default=2, help="batches prepared ahead in a thread"
+    )
     t.add_argument("--no-progress", dest="no_progress", action="store_true")
     t.set_defaults(func=_train)
 
-    e = sub.add_parser("evaluate", help="accuracy and confusion matrix of a checkpoint")
+    e = sub.add_parser(
+        "evaluate", help="accuracy and confusion matrix of a checkpoint", parents=[debug]
+    )
     e.add_argument("checkpoint", help="a last.ckpt file or the run folder holding it")
     e.add_argument("--dataset", choices=DATASETS, default=None, help="default: the training set's")
     e.add_argument("--backend", choices=backend.BACKENDS, default=None)
@@ -364,8 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", default=None, help="also write the result to this JSON file")
     e.set_defaults(func=_evaluate)
 
-    i = sub.add_parser("info", help="backends available here, and a gradient check")
+    i = sub.add_parser(
+        "info", help="backends available here, and a gradient check", parents=[debug]
+    )
     i.set_defaults(func=_info)
+
+    from minicnn import cli_viz
+
+    cli_viz.add_parser(sub)
     return parser
 
 
@@ -373,4 +235,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "out", "") is None:
         args.out = f"runs/{args.model}"
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UserError as e:
+        if getattr(args, "debug", False):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if getattr(args, "debug", False):
+            raise
+        print("interrupted", file=sys.stderr)
+        return 130

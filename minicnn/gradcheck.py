@@ -9,6 +9,9 @@ Full mode builds the whole Jacobian of every input that requires grad: one backw
 element (analytical rows) and two forwards per input element (numerical columns). Fast mode
 checks random projections u^T J v instead: one backward and two forwards per input, for inputs
 too large for the full Jacobian.
+
+When a whole network's gradient is wrong, :func:`minicnn.check_graph.check_graph` finds the op
+to blame (``gradcheck(fn, inputs, per_op=True)`` runs it on the graph ``fn`` builds).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from minicnn.tensor import Tensor
 
 
 class GradcheckError(AssertionError):
-    """Analytical and numerical gradients disagree (or the function cannot be checked)."""
+    """Analytical and numerical gradients disagree. (Arguments the check cannot use are a
+    TypeError or ValueError naming the argument instead: a float32 input is no failed check.)"""
 
 
 def _as_inputs(inputs: Any) -> tuple[Any, ...]:
@@ -34,7 +38,7 @@ def _as_inputs(inputs: Any) -> tuple[Any, ...]:
 def _run(fn: Callable[..., Any], args: Sequence[Any]) -> Tensor:
     out = fn(*args)
     if not isinstance(out, Tensor):
-        raise GradcheckError(f"fn must return a Tensor, got {type(out).__name__}")
+        raise TypeError(f"fn: must return a Tensor, got {type(out).__name__}")
     return out
 
 
@@ -54,7 +58,7 @@ def _vjp(fn: Callable[..., Any], inputs: Sequence[Any], u: Any, checked: list[in
     args = _fresh(inputs)
     out = _run(fn, args)
     if not out.requires_grad:
-        raise GradcheckError("fn's output does not require grad: no input it depends on does")
+        raise ValueError("fn: its output does not require grad: no input it depends on does")
     out.backward(Tensor._from_op(backend.move(u, "numpy", out.backend), out.backend, None))
     res = []
     for i in checked:
@@ -84,29 +88,44 @@ def gradcheck(
     rtol: float = 1e-3,
     fast_mode: bool = False,
     seed: int = 0,
+    per_op: bool = False,
 ) -> bool:
     """Check ``fn``'s backward against central finite differences in float64.
 
     ``inputs`` is a Tensor or a sequence of arguments for ``fn``; every floating-point Tensor
-    among them that requires grad is checked. An element passes when
-    ``|analytical - numerical| <= atol + rtol * |numerical|``. Returns True, or raises
-    :class:`GradcheckError` naming the input, the worst element's index, the numerical and the
-    analytical value.
+    among them that requires grad is checked, and must be float64 (else ``TypeError``), as
+    must ``fn``'s output. An element passes when ``|analytical - numerical| <= atol + rtol *
+    |numerical|``. Returns True, or raises :class:`GradcheckError` naming the input, the worst
+    element's index, the numerical and the analytical value. ``per_op=True`` first runs
+    :func:`check_graph` on the graph ``fn`` records, so a failure names the op whose backward
+    is wrong.
     """
     inputs = _as_inputs(inputs)
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
-        raise GradcheckError("inputs: no Tensor among the inputs requires grad; nothing to check")
+        raise ValueError("inputs: no Tensor among the inputs requires grad; nothing to check")
     for i in checked:
         if inputs[i].dtype != np.float64:
-            raise GradcheckError(
+            raise TypeError(
                 f"inputs[{i}]: gradcheck needs float64 inputs (finite differences in float32 are "
                 f"dominated by rounding error), got {inputs[i].dtype.name}; pass x.double()"
+            )
+    if per_op:
+        from minicnn.check_graph import check_graph
+
+        with enable_grad():
+            check_graph(
+                _run(fn, _fresh(inputs)),
+                eps=eps,
+                atol=atol,
+                rtol=rtol,
+                fast_mode=fast_mode,
+                seed=seed,
             )
     with no_grad():
         y0 = backend.to_host(_run(fn, inputs).array)
     if y0.dtype != np.float64:
-        raise GradcheckError(f"fn's output must be float64, got {y0.dtype.name}")
+        raise TypeError(f"fn: its output must be float64, got {y0.dtype.name}")
     rng = np.random.default_rng(seed)
     if fast_mode:
         _check_fast(fn, inputs, checked, y0, rng, eps, atol, rtol)

@@ -6,7 +6,8 @@ mode was on, ``grad_fn``: the Function that made it. ``backward()`` sorts the gr
 tensor topologically and runs each Function's backward once, in reverse order, summing the
 gradients that reach a tensor from every use (``+=``), so a tensor used twice, as in a residual
 branch, gets both contributions. Leaves (tensors made by you, not by an op) that require grad
-receive the sum in ``.grad``; across calls, ``.grad`` accumulates until you zero it.
+receive the sum in ``.grad``; across calls, ``.grad`` accumulates until you zero it. A hook
+registered with :meth:`Tensor.register_hook` sees that sum before it is used, and may replace it.
 
 Calling ``backward()`` twice: the first call frees what each Function saved for its backward,
 so a second call through the same graph raises ``RuntimeError``. Pass ``retain_graph=True`` to
@@ -17,40 +18,30 @@ the first call to keep the graph; the second call then adds its gradients to the
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from minicnn import autograd, backend
-
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int32 = np.dtype(np.int32)
-int64 = np.dtype(np.int64)
-uint8 = np.dtype(np.uint8)
-bool_ = np.dtype(np.bool_)
-
-_DTYPE_NAMES = {"float": float32, "double": float64, "long": int64, "int": int32, "bool": bool_}
-
-
-def as_dtype(dtype: Any, argname: str = "dtype") -> np.dtype:
-    """Parse ``np.float32``, ``"float32"``, ``"double"`` ... into a NumPy dtype."""
-    try:
-        return (
-            _DTYPE_NAMES[dtype]
-            if isinstance(dtype, str) and dtype in _DTYPE_NAMES
-            else np.dtype(dtype)
-        )
-    except TypeError:
-        raise TypeError(f"{argname}: expected a dtype such as 'float32', got {dtype!r}") from None
+from minicnn.tensor_convert import (  # noqa: F401  (re-exported: the dtypes live there)
+    Conversions,
+    as_dtype,
+    bool_,
+    float32,
+    float64,
+    int32,
+    int64,
+    uint8,
+)
 
 
-class Tensor:
+class Tensor(Conversions):
     """An n-dimensional array on one backend that can record its history for backward."""
 
     __array_priority__ = 1000  # so ndarray + Tensor defers to Tensor.__radd__
     __hash__ = object.__hash__  # == builds a tensor, so hash by identity as PyTorch does
+    _hooks: dict[int, Any] | None = None  # register_hook's, made on the first registration
 
     def __init__(
         self,
@@ -80,7 +71,7 @@ class Tensor:
         t._retains_grad = False
         return t
 
-    # ----- autograd state -------------------------------------------------------------------
+    # Autograd state.
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad
@@ -98,28 +89,6 @@ class Tensor:
             )
         self._requires_grad = bool(value)
 
-    @property
-    def data(self) -> Tensor:
-        """A tensor sharing this one's array, cut from the graph (PyTorch's ``.data``).
-
-        ``w.data.sub_(lr * w.grad)`` updates ``w`` in place without recording anything. The raw
-        array itself is :attr:`array`.
-        """
-        return Tensor._from_op(self.array, self.backend, None)
-
-    @data.setter
-    def data(self, value: Any) -> None:
-        """``t.data = other`` makes ``t`` hold ``other``'s array (a tensor or a raw array)."""
-        if isinstance(value, Tensor):
-            if value.backend != self.backend:
-                raise TypeError(
-                    f"data: expected a tensor on backend {self.backend!r}, got {value.backend!r}"
-                )
-            value = value.array
-        elif not backend.is_array(value):
-            raise TypeError(f"data: expected a Tensor or an array, got {type(value).__name__}")
-        self.array = value
-
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad
         return self
@@ -131,6 +100,20 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         self._retains_grad = True
+
+    def register_hook(self, hook: Any) -> autograd.RemovableHandle:
+        """Call ``hook(grad)`` each time backward has the gradient with respect to this tensor
+        (summed over all its uses), before it flows on or into ``.grad``; a non-None return (a
+        tensor of the same shape) replaces it. Returns a handle whose ``remove()`` detaches
+        the hook. Example: ``h.register_hook(lambda g: g.clamp(-1, 1))`` clips what reaches
+        the layers below ``h``."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that does not require grad"
+            )
+        if self._hooks is None:
+            self._hooks = {}
+        return autograd.add_hook(self._hooks, hook)
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory)."""
@@ -166,7 +149,7 @@ class Tensor:
             g = gradient.array.astype(self.dtype, copy=False)
         _run_backward(self, g, retain_graph, user_gradient=gradient is not None)
 
-    # ----- array facts ----------------------------------------------------------------------
+    # Array facts.
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.array.shape)
@@ -191,86 +174,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    # ----- conversion -----------------------------------------------------------------------
-    def numpy(self) -> np.ndarray:
-        """The data as a NumPy array (shares memory on host backends, copies from the GPU)."""
-        return backend.to_host(self.array)
-
-    def item(self) -> float | int | bool:
-        if self.array.size != 1:
-            raise ValueError(
-                f"item: only one-element tensors can be converted to a Python scalar; "
-                f"this one has shape {tuple(self.shape)}"
-            )
-        return self.array.reshape(()).item()
-
-    def tolist(self) -> Any:
-        return self.numpy().tolist()
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        a = self.numpy()
-        return a if dtype is None else a.astype(dtype)
-
-    def to(self, target: Any) -> Tensor:
-        """A copy on another backend (``"numpy" | "numba" | "cupy"``) or of another dtype.
-
-        Differentiable: gradients flow back to the original backend and dtype.
-        """
-        from minicnn.ops.elementwise import Cast, Transfer
-
-        if isinstance(target, str) and target in backend.BACKENDS:
-            return self if target == self.backend else Transfer.apply(self, target)
-        dtype = as_dtype(target, "target")
-        return self if dtype == self.dtype else Cast.apply(self, dtype)
-
-    def float(self) -> Tensor:
-        return self.to(float32)
-
-    def double(self) -> Tensor:
-        return self.to(float64)
-
-    def long(self) -> Tensor:
-        return self.to(int64)
-
-    def int(self) -> Tensor:
-        return self.to(int32)
-
-    def bool(self) -> Tensor:
-        return self.to(bool_)
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __bool__(self) -> bool:
-        return bool(self.item())
-
-    def __index__(self) -> int:
-        if self.dtype.kind not in "iu":
-            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype.name}")
-        return int(self.item())
-
-    def __iter__(self) -> Iterator[Tensor]:
-        for i in range(len(self)):
-            yield self[i]
-
-    def __repr__(self) -> str:
-        host = self.numpy()
-        body = np.array2string(host, separator=", ", prefix="tensor(", precision=4)
-        extras = []
-        if self.backend != "numpy":
-            extras.append(f"backend={self.backend!r}")
-        if self.dtype not in (float32, int64, bool_) or (self.dtype == int64 and host.size == 0):
-            extras.append(f"dtype={self.dtype.name}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}Backward>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
-
-    # ----- in-place writes (for initialisers and optimizers, outside the graph) --------------
+    # In-place writes (for initialisers and optimizers, outside the graph).
     def __setitem__(self, index: Any, value: Any) -> None:
         if self.requires_grad and autograd.is_grad_enabled():
             raise RuntimeError(
@@ -289,7 +193,8 @@ class Tensor:
         self.array[...] = 0
         return self
 
-    # Operators and array methods are defined in minicnn/ops and attached below.
+    # Operators and array methods (a + b, x.sum(), ...) are defined in minicnn/ops and
+    # attached to Tensor by minicnn/ops/_methods.py.
 
 
 def _resolve_backend(data: Any, name: str | None) -> str:
@@ -366,23 +271,24 @@ def _topological_order(root: Tensor) -> list[Tensor]:
 
 
 def _run_backward(root: Tensor, g: Any, retain_graph: bool, user_gradient: bool) -> None:
+    """The reverse sweep: each Function's backward once, from ``root`` back to the leaves.
+
+    ``grads`` holds the gradient that has reached each tensor so far. A tensor used twice (the
+    input of a residual block feeds both the branch and the shortcut) receives one gradient per
+    use, and they add up (``+=``): the multivariable chain rule. A tensor's gradient is complete
+    once every tensor computed from it has been visited, which the topological order guarantees.
+    """
     grads: dict[int, Any] = {id(root): g}
-    # Every .grad must own its memory. A gradient array is handed over as it is only when no
-    # one else can hold it: not a view (base is None), not the caller's gradient, and not
-    # already given to another tensor (a + b passes the same gy to both). Else it is copied.
-    handed: set[int] = {id(g)} if user_gradient else set()
+    leaf_grads = _LeafGrads(g if user_gradient else None)
     for t in reversed(_topological_order(root)):
         g = grads.pop(id(t), None)
         if g is None:
             continue
+        if t._hooks:
+            g = _run_hooks(t, g)
+            leaf_grads.shared(g)  # a hook may have kept the array it was shown
         if t.grad_fn is None or t._retains_grad:
-            if t.grad is None:
-                owned = g.base is None and id(g) not in handed
-                arr = g if owned else g.copy()
-                handed.add(id(arr))
-                t.grad = Tensor._from_op(arr, t.backend, None)
-            else:
-                t.grad = Tensor._from_op(t.grad.array + g, t.backend, None)
+            leaf_grads.accumulate(t, g)  # t.grad += g
         fn = t.grad_fn
         if fn is None:
             continue
@@ -405,9 +311,53 @@ def _run_backward(root: Tensor, g: Any, retain_graph: bool, user_gradient: bool)
                     f"{tuple(gp.shape)} for an input of shape {parent.shape}"
                 )
             key = id(parent)
-            grads[key] = gp if key not in grads else grads[key] + gp
+            grads[key] = gp if key not in grads else grads[key] + gp  # one more use: add it
         if not retain_graph:
             fn.release()
+
+
+class _LeafGrads:
+    """``t.grad += g`` for the leaves, without a copy where none is needed.
+
+    Every ``.grad`` must own its memory. A gradient array is handed over as it is only when no
+    one else can hold it: not a view (base is None), not the caller's gradient, and not already
+    given to another tensor (a + b passes the same gy to both). Else it is copied.
+    """
+
+    def __init__(self, user_gradient: Any) -> None:
+        self.handed: set[int] = set() if user_gradient is None else {id(user_gradient)}
+
+    def shared(self, g: Any) -> None:
+        self.handed.add(id(g))
+
+    def accumulate(self, t: Tensor, g: Any) -> None:
+        if t.grad is not None:
+            t.grad = Tensor._from_op(t.grad.array + g, t.backend, None)
+            return
+        owned = g.base is None and id(g) not in self.handed
+        arr = g if owned else g.copy()
+        self.handed.add(id(arr))
+        t.grad = Tensor._from_op(arr, t.backend, None)
+
+
+def _run_hooks(t: Tensor, g: Any) -> Any:
+    """Show gradient ``g`` of ``t`` to each of its hooks in turn; a non-None return replaces it."""
+    for hook in list(t._hooks.values()):
+        result = hook(Tensor._from_op(g, t.backend, None))
+        if result is None:
+            continue
+        if not isinstance(result, Tensor) or result.backend != t.backend:
+            got = result.backend if isinstance(result, Tensor) else type(result).__name__
+            raise TypeError(
+                f"hook: a tensor hook must return None or a Tensor on backend {t.backend!r}, "
+                f"got {got}"
+            )
+        if result.shape != t.shape:
+            raise ValueError(
+                f"hook: returned a gradient of shape {result.shape} for a tensor of shape {t.shape}"
+            )
+        g = result.array.astype(t.dtype, copy=False)
+    return g
 
 
 def tensor(

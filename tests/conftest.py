@@ -1,4 +1,4 @@
-"""Shared test set-up: the hypothesis profile and the backend fixture.
+"""Shared test set-up: the hypothesis profile, the backend fixture, the skip summary.
 
 Every test that takes the ``backend_name`` fixture runs once per backend: ``numpy`` and
 ``numba`` everywhere, ``cupy`` (marked ``gpu``) where a CUDA device is present; a backend that
@@ -8,6 +8,7 @@ cannot run here is skipped with the reason ``minicnn.unavailable_reason`` gives.
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -61,3 +62,17 @@ def _seeded():
 def to_numpy(t) -> np.ndarray:
     """A host copy of a Tensor or array (any backend)."""
     return t.numpy() if isinstance(t, minicnn.Tensor) else minicnn.backend.to_host(t)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Skipped tests, one line per reason with a count (``-rs`` would print one line per test:
+    hundreds of the same "cupy unavailable")."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.section("skipped, by reason", sep="-")
+        for reason, count in reasons.most_common():
+            terminalreporter.line(f"{count:5d}  {reason}")

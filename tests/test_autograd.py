@@ -323,9 +323,13 @@ def test_function_subclass_records_its_inputs(backend_name):
     y = Scale.apply(x, 4.0)
     assert isinstance(y.grad_fn, Scale) and y.grad_fn.inputs == (x, None)
     assert y.grad_fn.needs_input_grad == (True, False)
+    args, kwargs = y.grad_fn.call_args  # what check_graph runs it again on
+    assert args[0] is x and args[1] == 4.0 and kwargs == {}
     assert "ScaleBackward" in repr(y)
+    fn = y.grad_fn
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [4, 4])
+    assert fn.released and fn.call_args is None and fn.inputs == ()  # freed with the graph
 
 
 def test_every_grad_owns_its_memory(backend_name):

@@ -164,3 +164,20 @@ def test_an_invalid_minicnn_backend_gives_a_clear_error():
         f"ValueError: MINICNN_BACKEND: {VALID.replace(chr(92), '')}, got 'tensorflow'"
         in result.stderr
     )
+
+
+def test_a_backend_that_must_compile_says_so_once_when_its_table_loads(monkeypatch, capsys):
+    if minicnn.unavailable_reason("numba"):
+        pytest.skip(f"backend 'numba' unavailable: {minicnn.unavailable_reason('numba')}")
+    from minicnn.kernels import numba_cpu
+
+    monkeypatch.delitem(backend._kernel_tables, "numba", raising=False)
+    monkeypatch.setattr(numba_cpu, "compile_notice", lambda: "compiling kernels for numba...")
+    first = backend.kernel("conv2d_forward", "numba")
+    assert backend.kernel("conv2d_forward", "numba") is first
+    assert capsys.readouterr().err == "minicnn: compiling kernels for numba...\n"
+
+    monkeypatch.delitem(backend._kernel_tables, "numba")
+    monkeypatch.setattr(numba_cpu, "compile_notice", lambda: None)  # a warm cache
+    backend.kernel("conv2d_forward", "numba")
+    assert capsys.readouterr().err == ""

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
+
+import pytest
 
 from minicnn.cli import main
 
 
 def test_train_resume_and_evaluate_on_the_sample(tmp_path, capsys):
+    """Without MNIST, train falls back to the embedded sample, says how to get the full set,
+    and names the sample in its output; resume and evaluate follow."""
     out = tmp_path / "run"
     args = [
         "train",
         "lenet5",
-        "--dataset",
-        "mnist-sample",
+        "--data-root",
+        str(tmp_path / "no-data-here"),
         "--epochs",
         "1",
         "--batch-size",
@@ -31,17 +38,173 @@ def test_train_resume_and_evaluate_on_the_sample(tmp_path, capsys):
         "0",
     ]
     assert main(args) == 0
+    printed = capsys.readouterr()
+    notice = printed.err.strip().splitlines()
+    assert len(notice) == 2 and notice[0].startswith("notice: full MNIST not found in")
+    assert "--download" in notice[1] and "--data-root" in notice[1] and "MINICNN_DATA" in notice[1]
+    assert "training lenet5 on MNIST sample (2,000 images)" in printed.out
+    assert "on the MNIST sample test set (500 images) after 1 epochs" in printed.out
     assert (out / "last.ckpt").is_file() and (out / "curves.png").is_file()
-    assert main(args[:5] + ["2"] + args[6:] + ["--resume"]) == 0  # one more epoch
+    epochs_at = args.index("--epochs") + 1
+    assert main(args[:epochs_at] + ["2"] + args[epochs_at + 1 :] + ["--resume"]) == 0
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(s)["epoch"] for s in lines] == [1, 2]
     assert (
-        main(["evaluate", str(out), "--backend", "numpy", "--json", str(tmp_path / "e.json")]) == 0
+        main(
+            [
+                "evaluate",
+                str(out),
+                "--backend",
+                "numpy",
+                "--data-root",
+                str(tmp_path / "no-data-here"),
+                "--json",
+                str(tmp_path / "e.json"),
+            ]
+        )
+        == 0
     )
     printed = capsys.readouterr().out
-    assert "test set: accuracy" in printed and "true \\ predicted" in printed
+    assert "on the MNIST sample test set: accuracy" in printed and "true \\ predicted" in printed
     result = json.loads((tmp_path / "e.json").read_text())
     assert result["samples"] == 500 and 0.5 < result["accuracy"] <= 1.0
+    # Resuming with another recipe is refused in flags, before any training.
+    assert main(args + ["--resume", "--lr", "0.1", "--batch-size", "64"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("notice: full MNIST not found")  # the notice, then the error
+    err = err[2:]
+    assert len(err) == 2 and "Traceback" not in "".join(err)
+    assert err[0] == (
+        f"error: --resume: {out} was trained with --batch-size 50 --lr 0.05, this command asks "
+        "for --batch-size 64 --lr 0.1."
+    )
+
+
+def _errors(capsys, argv) -> tuple[int, list[str]]:
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse
+        code = e.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    return code, err
+
+
+def test_user_errors_are_one_or_two_lines_in_cli_words(tmp_path, capsys):
+    empty = str(tmp_path / "empty")
+    for argv, expected in [
+        (
+            ["train", "resnet20", "--data-root", empty],
+            ["Fashion-MNIST not found in", "--download", "--data-root", "MINICNN_DATA"],
+        ),
+        (
+            ["train", "--dataset", "mnist-sample", "--resume", "--out", empty],
+            ["--resume: no checkpoint in", "without --resume", "--out"],
+        ),
+        (["evaluate", empty], ["no checkpoint at", "the run folder"]),
+        (["train", "--epochs", "0"], ["argument --epochs: expected an integer >= 1, got 0"]),
+        (["train", "--lr", "-0.1"], ["argument --lr: expected a number > 0, got -0.1"]),
+        (["train", "--lr", "nan"], ["argument --lr: expected a number > 0, got nan"]),
+        (["train", "--momentum", "1"], ["argument --momentum: expected a number in [0, 1)"]),
+        (["train", "--batch-size", "x"], ["--batch-size: expected an integer >= 1, got 'x'"]),
+        (["train", "--prefetch", "-1"], ["argument --prefetch: expected an integer >= 0"]),
+        (["train", "--label-smoothing", "1.5"], ["--label-smoothing: expected a number in [0, 1)"]),
+        (["train", "--epochs", "3", "--warmup-epochs", "3"], ["--warmup-epochs 3 leaves no"]),
+        (["train", "--backend", "tpu"], ["argument --backend: invalid choice: 'tpu'"]),
+    ]:
+        code, err = _errors(capsys, argv)
+        assert code == 2, argv
+        assert 1 <= len(err) <= 2, (argv, err)
+        for part in expected:
+            assert part in "\n".join(err), (argv, part, err)
+    (tmp_path / "bad.ckpt").write_bytes(b"\x80\x04not really")
+    code, err = _errors(capsys, ["evaluate", str(tmp_path / "bad.ckpt")])
+    assert code == 2 and "a pickle file" in err[0] and "Retrain" in err[0]
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    from minicnn.cli_data import UserError
+
+    for argv in (["--debug", "evaluate", str(tmp_path)], ["evaluate", str(tmp_path), "--debug"]):
+        with pytest.raises(UserError, match="no checkpoint at"):
+            main(argv)
+
+
+def _train_command(out, epochs: int) -> list[str]:
+    return [
+        sys.executable,
+        "-u",
+        "-m",
+        "minicnn",
+        "train",
+        "lenet5",
+        "--dataset",
+        "mnist-sample",
+        "--epochs",
+        str(epochs),
+        "--batch-size",
+        "100",
+        "--backend",
+        "numpy",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+
+
+def _default_sigint() -> None:
+    # A child of a shell that ignores SIGINT (a background job) would inherit that.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _metrics(out) -> list[dict]:
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    drop = ("seconds", "images_per_s")
+    return [{k: v for k, v in json.loads(s).items() if k not in drop} for s in lines]
+
+
+@pytest.mark.slow
+def test_ctrl_c_then_resume_prints_what_an_uninterrupted_run_prints(tmp_path):
+    """A real SIGINT early in epoch 2 of 2 (prefetching on), then --resume: the same final
+    line and the same metrics as a run that was never interrupted."""
+    env = {**os.environ, "NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS", "1")}
+    whole = subprocess.run(
+        _train_command(tmp_path / "whole", 2), capture_output=True, text=True, env=env
+    )
+    assert whole.returncode == 0, whole.stderr
+    proc = subprocess.Popen(
+        _train_command(tmp_path / "cut", 2),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=_default_sigint,
+    )
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("epoch 1/2"):
+            time.sleep(0.3)  # into epoch 2
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, err = proc.communicate(timeout=600)
+    seen.append(rest)
+    assert proc.returncode == 130, ("".join(seen), err)
+    assert "interrupted" in rest and "Traceback" not in err, (rest, err)
+    resumed = subprocess.run(
+        [*_train_command(tmp_path / "cut", 2), "--resume"], capture_output=True, text=True, env=env
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed from" in resumed.stdout
+
+    def final(text: str) -> str:
+        (line,) = [s for s in text.splitlines() if s.startswith("final test accuracy")]
+        return line.split("; checkpoint")[0]
+
+    assert final(resumed.stdout) == final(whole.stdout)
+    assert _metrics(tmp_path / "cut") == _metrics(tmp_path / "whole")
 
 
 def test_info_runs_in_a_subprocess():

@@ -64,7 +64,8 @@ def test_float64_stays_float64_end_to_end(backend_name):
         x.softmax(1),
         x.mean(0),
         x.var(),
-        x.max(1),
+        x.max(1).values,
+        x.amax(1),
         x[0],
         x.T,
         minicnn.cat([x, w]),
@@ -318,3 +319,64 @@ def test_data_is_a_detached_tensor_sharing_the_array():
     assert w.tolist() == [7.0, 8.0, 9.0] and w.requires_grad
     with pytest.raises(TypeError, match="data"):
         w.data = [1.0, 2.0, 3.0]
+
+
+# ----- register_hook ------------------------------------------------------------------------------
+
+
+def test_a_leaf_hook_sees_the_summed_gradient_before_it_reaches_grad(backend_name):
+    x = minicnn.tensor([1.0, -2.0, 3.0], dtype="float64", requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    (x * x + 3 * x).sum().backward()  # x used twice: the hook sees 2x + 3, once
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [5.0, -1.0, 9.0])
+    np.testing.assert_array_equal(x.grad.numpy(), seen[0])
+
+
+def test_a_hook_that_returns_a_tensor_replaces_the_gradient_downstream(backend_name):
+    x = minicnn.tensor([0.5, -1.0], dtype="float64", requires_grad=True)
+    h = x * 3  # a non-leaf
+    h.retain_grad()
+    h.register_hook(lambda g: g * 10)
+    h.register_hook(lambda g: g + 1)  # hooks run in the order registered, each on the last
+    (h * h).sum().backward()  # dL/dh = 2h = [3, -6]
+    np.testing.assert_allclose(h.grad.numpy(), [31.0, -59.0])  # .grad after the hooks
+    np.testing.assert_allclose(x.grad.numpy(), [93.0, -177.0])  # 3 * (10 * 2h + 1)
+
+
+def test_removing_a_hook_detaches_it(backend_name):
+    x = minicnn.tensor([1.0, 2.0], requires_grad=True)
+    calls = []
+    handle = x.register_hook(lambda g: calls.append(1))
+    with x.register_hook(lambda g: g * 0):  # a handle is a context manager too
+        x.sum().backward()
+    handle.remove()
+    handle.remove()  # twice is harmless
+    x.sum().backward()
+    assert calls == [1]
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])  # 0 from the first, then 1
+
+
+def test_a_gradient_a_hook_keeps_is_not_the_grad_array(backend_name):
+    x = minicnn.tensor([1.0, 2.0], requires_grad=True)
+    kept = []
+    x.register_hook(kept.append)
+    (x * 2).sum().backward()
+    x.grad.zero_()  # as zero_grad(set_to_none=False) does
+    np.testing.assert_array_equal(kept[0].numpy(), [2.0, 2.0])
+
+
+def test_register_hook_errors(backend_name):
+    with pytest.raises(RuntimeError, match="register_hook: cannot register a hook on a tensor"):
+        minicnn.tensor([1.0]).register_hook(lambda g: g)
+    x = minicnn.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="hook: expected a callable, got int"):
+        x.register_hook(3)
+    x.register_hook(lambda g: g.sum())
+    with pytest.raises(ValueError, match=r"hook: returned a gradient of shape \(\) for a tensor"):
+        (x * 2).sum().backward()
+    y = minicnn.tensor([1.0], requires_grad=True)
+    y.register_hook(lambda g: g.numpy())
+    with pytest.raises(TypeError, match="hook: a tensor hook must return None or a Tensor"):
+        (y * 2).sum().backward()

@@ -1,7 +1,7 @@
 """Validate, then time, every numbered conv2d forward variant on the ResNet-20 and LeNet-5
-layer shapes.
+layer shapes; then the Numba direct twins against the fast kernels in every direction.
 
-    python -m benchmarks.conv_variants [--repeats 10] [--only resnet20]
+    python -m benchmarks.conv_variants [--repeats 10] [--only resnet20] [--part twins]
 
 Each variant is first run on small inputs of every benchmark geometry and two odd ones
 (groups, dilation, uneven sizes), float32 and float64, and compared with
@@ -10,21 +10,25 @@ and not timed. Times are the median of ``--repeats`` runs after warm-up (so JIT 
 excluded), with Numba's default thread count. Before each timing the runner sleeps 0.3 s:
 after an np.matmul call OpenBLAS's worker threads spin for about 2**28 cycles (~70 ms) before
 they sleep, and a Numba kernel timed while one spins shares its cores with it (v2 would
-otherwise slow down whichever variant runs after it). Writes
-``benchmarks/results/conv-variants-cpu.json``.
+otherwise slow down whichever variant runs after it). The twins table (``twins.py``) gives,
+per direction, the fast kernel's ms, the direct twin's ms (median of ``--twin-repeats``) and
+their ratio. Writes ``benchmarks/results/conv-variants-cpu.json`` (``conv-twins-cpu.json`` for
+``--part twins``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import time
 from typing import Any
 
 import numpy as np
+from minicnn.kernels.geometry import out_size
 
 from benchmarks.common import machine_info, median_ms, sgemm_gflops, table, write_json
-from benchmarks.conv_variants import VARIANTS
+from benchmarks.conv_variants import VARIANTS, twins
 
 # name, N, C, H (= W), OC, K, stride, padding: the conv rows of benchmarks/ops.py
 SHAPES = [
@@ -66,11 +70,11 @@ def _check(fn: Any) -> str | None:
     return None
 
 
-def run(repeats: int, warmup: int, only: str | None) -> dict[str, Any]:
+def run(repeats: int, warmup: int, only: str | None, part: str = "all") -> dict[str, Any]:
     rate = sgemm_gflops(gpu=False)
     failed: dict[str, str] = {}
     variants = {}
-    for name in VARIANTS:
+    for name in VARIANTS if part != "twins" else ():
         fn = importlib.import_module(f"benchmarks.conv_variants.{name}").conv2d_forward
         error = _check(fn)
         if error:
@@ -82,12 +86,12 @@ def run(repeats: int, warmup: int, only: str | None) -> dict[str, Any]:
     rows = []
     rng = np.random.default_rng(0)
     for case, N, C, H, OC, K, S, P in SHAPES:
-        if only and only not in case:
+        if (only and only not in case) or not variants:
             continue
         x = rng.standard_normal((N, C, H, H), dtype=np.float32)
         w = rng.standard_normal((OC, C, K, K), dtype=np.float32)
         b = rng.standard_normal(OC, dtype=np.float32)
-        OH = (H + 2 * P - K) // S + 1
+        OH = out_size(H, K, S, P, 1)
         flops = 2.0 * N * OC * OH * OH * C * K * K
         row: dict[str, Any] = {"case": case}
         for name, fn in variants.items():
@@ -111,21 +115,39 @@ def run(repeats: int, warmup: int, only: str | None) -> dict[str, Any]:
     }
 
 
+def run_twins(repeats: int, warmup: int, only: str | None) -> dict[str, Any]:
+    # the load average says how far other work on the machine may have skewed the times
+    before = os.getloadavg()
+    rows = twins.run(SHAPES, repeats, warmup, only)
+    return {"twin_repeats": repeats, "twins": rows, "loadavg": [before, os.getloadavg()]}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--only", default=None, help="run cases whose name contains this")
     p.add_argument("--out", default=None, help="JSON path (default results/conv-variants-cpu.json)")
+    p.add_argument("--part", choices=["all", "variants", "twins"], default="all")
+    p.add_argument("--twin-repeats", type=int, default=3, help="repeats of each direct twin")
     args = p.parse_args(argv)
-    result = run(args.repeats, args.warmup, args.only)
-    columns = [("case", "case", "")] + [(v, f"{v[:2]} ms", "{:.2f}") for v in result["variants"]]
-    columns.append(("best", "fastest", ""))
-    print(table(result["rows"], columns))
-    print(f"forward only, float32; sgemm (np.matmul, 2048^3) {result['sgemm_gflops']:.0f} GFLOP/s")
+    result = run(args.repeats, args.warmup, args.only, args.part)
+    if args.part != "variants":
+        result.update(run_twins(args.twin_repeats, 1, args.only))
+        print(table(result["twins"], twins.columns()))
+        print("numba direct twin vs fast kernel, float32; ratio = twin ms / fast ms")
+    if args.part != "twins":
+        columns = [("case", "case", "")]
+        columns += [(v, f"{v[:2]} ms", "{:.2f}") for v in result["variants"]]
+        columns.append(("best", "fastest", ""))
+        print(table(result["rows"], columns))
+        print(
+            f"forward only, float32; sgemm (np.matmul, 2048^3) {result['sgemm_gflops']:.0f} GFLOP/s"
+        )
     for name, error in result["failed"].items():
         print(f"{name}: not timed, failed validation: {error}")
-    path = write_json("conv-variants-cpu", result, args.out)
+    name = "conv-twins-cpu" if args.part == "twins" else "conv-variants-cpu"
+    path = write_json(name, result, args.out)
     print(f"wrote {path}")
     return 0
 

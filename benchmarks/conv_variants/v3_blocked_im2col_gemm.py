@@ -14,11 +14,8 @@ runs at 40-60% of the core's AVX-512 peak. This was the kernel in use before v5.
 """
 
 import numpy as np
+from minicnn.kernels.geometry import out_size
 from numba import get_num_threads, njit, prange
-
-
-def _out_size(L, K, S, P, D):
-    return (L + 2 * P - D * (K - 1) - 1) // S + 1
 
 
 def _chunks(items):
@@ -162,7 +159,7 @@ def conv2d_forward(
     x = np.ascontiguousarray(x)
     N, C, H, W = x.shape
     OC, Cg, KH, KW = w.shape
-    OH, OW = _out_size(H, KH, SH, PH, DH), _out_size(W, KW, SW, PW, DW)
+    OH, OW = out_size(H, KH, SH, PH, DH), out_size(W, KW, SW, PW, DW)
     wg = np.ascontiguousarray(w, dtype=x.dtype).reshape(G, OC // G, Cg * KH * KW)
     bg = np.zeros(OC, x.dtype) if b is None else np.ascontiguousarray(b, dtype=x.dtype)
     # samples per item: enough for 256 GEMM columns, while leaving each thread 2+ items

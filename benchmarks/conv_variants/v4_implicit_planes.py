@@ -14,7 +14,8 @@ dilated columns; its weight gradient uses the same planes in the dot form.
 """
 
 import numpy as np
-from minicnn.kernels.numba_cpu.conv import _out_size, _planes
+from minicnn.kernels.geometry import out_size as _out_size
+from minicnn.kernels.numba_cpu.conv import _planes
 
 
 def conv2d_forward(x, w, b, SH, SW, PH, PW, DH, DW, G):

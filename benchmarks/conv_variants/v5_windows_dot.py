@@ -16,7 +16,8 @@ kernel in use for the others (conv2d_forward picks v4 below K = 32 or 4 output c
 """
 
 import numpy as np
-from minicnn.kernels.numba_cpu.conv import _out_size, _windows
+from minicnn.kernels.geometry import out_size as _out_size
+from minicnn.kernels.numba_cpu.conv import _windows
 
 
 def conv2d_forward(x, w, b, SH, SW, PH, PW, DH, DW, G):

@@ -30,6 +30,12 @@ struct NegInf<double> {
     }
 };
 
+// True for NaN, the one value not equal to itself (exact: the launcher never enables fast math).
+template <typename T>
+__device__ inline bool is_nan(T v) {
+    return v != v;
+}
+
 // Sum of v over every thread of the block, returned to every thread. blockDim.x must be a
 // multiple of 32 (at most 1024), and scratch must hold 32 doubles of shared memory. The order
 // of additions is fixed by the block size, so the result is the same on every run.

@@ -1,12 +1,12 @@
 // conv.cu: 2-D convolution (forward, backward-input, backward-weight) for T = float and double.
 //
+// The advanced reading. The same three passes as plain loops, one thread per output element, are
+// direct.cu's conv2d_*_direct_kernel: read those first, then benchmarks/conv_variants (how a
+// direct convolution becomes a fast one on a CPU), then this file.
+//
 // Layouts: x (N, C, H, W), w (OC, C/G, KH, KW), y and gy (N, OC, OH, OW), all C-contiguous.
 // Output position (oh, ow) reads input row ih = oh*SH - PH + kh*DH and column
 // iw = ow*SW - PW + kw*DW for each tap (kh, kw); taps that land in the padding contribute zero.
-//
-// Direct kernels (conv2d_*_direct_kernel) are the teaching versions: one thread computes one
-// output element by looping over everything that contributes to it. They are slow and obviously
-// correct, and the tests hold the fast kernels to them.
 //
 // Implicit-GEMM kernels (conv2d_*_gemm_kernel) are the fast ones. Each pass is a matrix product
 // C[M][NC] = sum over k of A[m][k] * B[k][j] in which the big operand is never stored: a thread
@@ -35,102 +35,6 @@ constexpr int BK = 16;
 // blocks without spilling; double ones need the registers of one.
 template <typename T>
 constexpr int MIN_BLOCKS = sizeof(T) == 4 ? 2 : 1;
-
-// Direct kernels: one thread per output element.
-
-// y[n, oc, oh, ow] = b[oc] + sum over (c, kh, kw) of x[n, g*C/G + c, ih, iw] * w[oc, c, kh, kw].
-template <typename T>
-__global__ void conv2d_forward_direct_kernel(const T* x, const T* w, const T* b, T* y, int N, int C,
-                                             int H, int W, int OC, int KH, int KW, int SH, int SW,
-                                             int PH, int PW, int DH, int DW, int G, int OH, int OW,
-                                             int has_bias) {
-    const int Cg = C / G, OCg = OC / G;
-    GRID_STRIDE_LOOP(i, (i64)N * OC * OH * OW) {
-        const int ow = (int)(i % OW);
-        const int oh = (int)(i / OW % OH);
-        const int oc = (int)(i / ((i64)OW * OH) % OC);
-        const int n = (int)(i / ((i64)OW * OH * OC));
-        const int g = oc / OCg;
-        T acc = 0;
-        for (int c = 0; c < Cg; ++c) {
-            for (int kh = 0; kh < KH; ++kh) {
-                const int ih = oh * SH - PH + kh * DH;
-                if (ih < 0 || ih >= H) continue;
-                for (int kw = 0; kw < KW; ++kw) {
-                    const int iw = ow * SW - PW + kw * DW;
-                    if (iw < 0 || iw >= W) continue;
-                    acc += x[(((i64)n * C + g * Cg + c) * H + ih) * W + iw] *
-                           w[(((i64)oc * Cg + c) * KH + kh) * KW + kw];
-                }
-            }
-        }
-        y[i] = has_bias ? acc + b[oc] : acc;
-    }
-}
-
-// gx[n, c, h, w] = sum of gy[n, oc, oh, ow] * w[oc, c - g*C/G, kh, kw] over the (oc, kh, kw)
-// whose tap reads (h, w): h = oh*SH - PH + kh*DH, so oh = (h + PH - kh*DH) / SH must divide
-// exactly and lie in [0, OH).
-template <typename T>
-__global__ void conv2d_backward_input_direct_kernel(const T* gy, const T* w, T* gx, int N, int C,
-                                                    int H, int W, int OC, int KH, int KW, int SH,
-                                                    int SW, int PH, int PW, int DH, int DW, int G,
-                                                    int OH, int OW) {
-    const int Cg = C / G, OCg = OC / G;
-    GRID_STRIDE_LOOP(i, (i64)N * C * H * W) {
-        const int iw = (int)(i % W);
-        const int ih = (int)(i / W % H);
-        const int c = (int)(i / ((i64)W * H) % C);
-        const int n = (int)(i / ((i64)W * H * C));
-        const int g = c / Cg;
-        T acc = 0;
-        for (int oc = g * OCg; oc < (g + 1) * OCg; ++oc) {
-            for (int kh = 0; kh < KH; ++kh) {
-                const int th = ih + PH - kh * DH;
-                if (th < 0 || th % SH != 0 || th / SH >= OH) continue;
-                const int oh = th / SH;
-                for (int kw = 0; kw < KW; ++kw) {
-                    const int tw = iw + PW - kw * DW;
-                    if (tw < 0 || tw % SW != 0 || tw / SW >= OW) continue;
-                    const int ow = tw / SW;
-                    acc += gy[(((i64)n * OC + oc) * OH + oh) * OW + ow] *
-                           w[(((i64)oc * Cg + (c - g * Cg)) * KH + kh) * KW + kw];
-                }
-            }
-        }
-        gx[i] = acc;
-    }
-}
-
-// gw[oc, c, kh, kw] = sum over (n, oh, ow) of gy[n, oc, oh, ow] * x[n, g*C/G + c, ih, iw].
-template <typename T>
-__global__ void conv2d_backward_weight_direct_kernel(const T* gy, const T* x, T* gw, int N, int C,
-                                                     int H, int W, int OC, int KH, int KW, int SH,
-                                                     int SW, int PH, int PW, int DH, int DW, int G,
-                                                     int OH, int OW) {
-    const int Cg = C / G, OCg = OC / G;
-    GRID_STRIDE_LOOP(i, (i64)OC * Cg * KH * KW) {
-        const int kw = (int)(i % KW);
-        const int kh = (int)(i / KW % KH);
-        const int c = (int)(i / ((i64)KW * KH) % Cg);
-        const int oc = (int)(i / ((i64)KW * KH * Cg));
-        const int g = oc / OCg;
-        T acc = 0;
-        for (int n = 0; n < N; ++n) {
-            for (int oh = 0; oh < OH; ++oh) {
-                const int ih = oh * SH - PH + kh * DH;
-                if (ih < 0 || ih >= H) continue;
-                for (int ow = 0; ow < OW; ++ow) {
-                    const int iw = ow * SW - PW + kw * DW;
-                    if (iw < 0 || iw >= W) continue;
-                    acc += gy[(((i64)n * OC + oc) * OH + oh) * OW + ow] *
-                           x[(((i64)n * C + g * Cg + c) * H + ih) * W + iw];
-                }
-            }
-        }
-        gw[i] = acc;
-    }
-}
 
 // The weights as the B operand.
 

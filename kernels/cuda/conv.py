@@ -1,8 +1,7 @@
-"""conv2d on the GPU: launchers for the kernels of ``conv.cu``.
+"""conv2d on the GPU: launchers for the tiled implicit-GEMM kernels of ``conv.cu``.
 
-The contract functions (``conv2d_forward``, ``conv2d_backward_input``,
-``conv2d_backward_weight``) run the tiled implicit-GEMM kernels; the ``*_direct`` functions, with
-the same signatures, run the one-thread-per-output kernels kept for teaching and testing.
+The advanced reading: the same three passes, one thread per output element, are the direct
+twins in ``direct.cu`` (launched by ``direct.py``); read those, then ``benchmarks/conv_variants``.
 
 Tile shapes: a GEMM tile is BM rows by BN columns, computed by BM*BN/16 threads (4 x 4 outputs
 each). BN follows the number of columns (output channels per group for the forward pass), so
@@ -16,11 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..geometry import out_size
 from .launch import (
-    check_float_array,
-    check_non_negative,
-    check_positive,
-    check_same_dtype,
     ctype,
     elementwise_grid,
     import_cupy,
@@ -50,9 +46,6 @@ NAMES = tuple(
     + [f"conv2d_backward_weight_gemm_kernel<{t}, {bm}, {WEIGHT_BN}>" for t in _TYPES for bm in WEIGHT_ROW_TILES]
     + instantiations("conv2d_backward_weight_reduce_kernel")
     + instantiations("conv2d_weight_to_gemm_kernel")
-    + instantiations("conv2d_forward_direct_kernel")
-    + instantiations("conv2d_backward_input_direct_kernel")
-    + instantiations("conv2d_backward_weight_direct_kernel")
 )  # fmt: skip
 
 
@@ -60,80 +53,34 @@ def _launch(name: str, grid, block, args) -> None:
     launch(FILE, NAMES, name, grid, block, args)
 
 
-def output_size(size: int, K: int, S: int, P: int, D: int) -> int:
-    """Output length along one axis: (size + 2P - D(K-1) - 1) // S + 1."""
-    return (size + 2 * P - D * (K - 1) - 1) // S + 1
-
-
-def _check_geometry(SH, SW, PH, PW, DH, DW, G) -> None:
-    check_positive(SH=SH, SW=SW, DH=DH, DW=DW, G=G)
-    check_non_negative(PH=PH, PW=PW)
+def _check_grid(G: int) -> None:
+    # The launch grid's z axis counts groups; this is the hardware's limit, not an argument rule.
     if G > 65535:
         raise ValueError(f"groups G={G} exceeds the grid limit of 65535")
 
 
-def _check_groups(C: int, OC: int, G: int) -> None:
-    if C % G != 0:
-        raise ValueError(f"input channels C={C} must be divisible by groups G={G}")
-    if OC % G != 0:
-        raise ValueError(f"output channels OC={OC} must be divisible by groups G={G}")
-
-
-def _forward_shapes(x, w, b, SH, SW, PH, PW, DH, DW, G) -> tuple[int, ...]:
-    """Validate conv2d_forward's arguments; return N, C, H, W, OC, KH, KW, OH, OW."""
-    check_float_array("x", x, 4)
-    check_float_array("w", w, 4)
-    check_same_dtype("x", x, w=w)
-    _check_geometry(SH, SW, PH, PW, DH, DW, G)
+def _forward_shapes(x, w, SH, SW, PH, PW, DH, DW, G) -> tuple[int, ...]:
+    """N, C, H, W, OC, KH, KW, OH, OW of conv2d_forward."""
+    _check_grid(G)
     N, C, H, W = x.shape
-    OC, Cg, KH, KW = w.shape
-    _check_groups(C, OC, G)
-    if Cg != C // G:
-        raise ValueError(f"w must have C // G = {C // G} input channels per group, got {Cg}")
-    if b is not None:
-        check_float_array("b", b, 1)
-        check_same_dtype("x", x, b=b)
-        if b.shape != (OC,):
-            raise ValueError(f"b must have shape ({OC},), got {b.shape}")
-    OH, OW = output_size(H, KH, SH, PH, DH), output_size(W, KW, SW, PW, DW)
-    if OH < 1 or OW < 1:
-        raise ValueError(f"output size {OH}x{OW} is empty for input {H}x{W} and kernel {KH}x{KW}")
+    OC, _, KH, KW = w.shape
+    OH, OW = out_size(H, KH, SH, PH, DH), out_size(W, KW, SW, PW, DW)
     return N, C, H, W, OC, KH, KW, OH, OW
 
 
-def _backward_input_shapes(gy, w, H, W, SH, SW, PH, PW, DH, DW, G) -> tuple[int, ...]:
-    """Validate conv2d_backward_input's arguments; return N, C, OC, KH, KW, OH, OW."""
-    check_float_array("gy", gy, 4)
-    check_float_array("w", w, 4)
-    check_same_dtype("gy", gy, w=w)
-    _check_geometry(SH, SW, PH, PW, DH, DW, G)
-    check_positive(H=H, W=W)
+def _backward_input_shapes(gy, w, G) -> tuple[int, ...]:
+    """N, C, OC, KH, KW, OH, OW of conv2d_backward_input."""
+    _check_grid(G)
     N, OC, OH, OW = gy.shape
-    OC_w, Cg, KH, KW = w.shape
-    if OC_w != OC:
-        raise ValueError(f"w must have {OC} output channels (gy.shape[1]), got {OC_w}")
-    _check_groups(Cg * G, OC, G)
-    expected = (output_size(H, KH, SH, PH, DH), output_size(W, KW, SW, PW, DW))
-    if (OH, OW) != expected:
-        raise ValueError(f"gy must have spatial size {expected} for H={H}, W={W}, got {(OH, OW)}")
+    _, Cg, KH, KW = w.shape
     return N, Cg * G, OC, KH, KW, OH, OW
 
 
-def _backward_weight_shapes(gy, x, KH, KW, SH, SW, PH, PW, DH, DW, G) -> tuple[int, ...]:
-    """Validate conv2d_backward_weight's arguments; return N, C, H, W, OC, OH, OW."""
-    check_float_array("gy", gy, 4)
-    check_float_array("x", x, 4)
-    check_same_dtype("gy", gy, x=x)
-    _check_geometry(SH, SW, PH, PW, DH, DW, G)
-    check_positive(KH=KH, KW=KW)
+def _backward_weight_shapes(gy, x, G) -> tuple[int, ...]:
+    """N, C, H, W, OC, OH, OW of conv2d_backward_weight."""
+    _check_grid(G)
     N, OC, OH, OW = gy.shape
-    N_x, C, H, W = x.shape
-    if N_x != N:
-        raise ValueError(f"x must have batch size {N} (gy.shape[0]), got {N_x}")
-    _check_groups(C, OC, G)
-    expected = (output_size(H, KH, SH, PH, DH), output_size(W, KW, SW, PW, DW))
-    if (OH, OW) != expected:
-        raise ValueError(f"gy must have spatial size {expected} for x of {H}x{W}, got {(OH, OW)}")
+    C, H, W = x.shape[1:]
     return N, C, H, W, OC, OH, OW
 
 
@@ -150,7 +97,6 @@ def _weights_as_gemm_operand(w, G: int, oc_fastest: bool):
     """
     cp = import_cupy()
     OC, Cg, KH, KW = w.shape
-    w = cp.ascontiguousarray(w)
     shape = (G, KH * KW, Cg, OC // G) if oc_fastest else (G, KH * KW, OC // G, Cg)
     wt = cp.empty(shape, dtype=w.dtype)
     args = (w, wt, *int32_args(G, OC // G, Cg, KH * KW, int(oc_fastest)))
@@ -186,17 +132,16 @@ def conv2d_forward(
 ) -> cupy.ndarray:
     """y (N, OC, OH, OW) = conv2d(x (N, C, H, W), w (OC, C/G, KH, KW)) + b (OC,), implicit GEMM."""
     cp = import_cupy()
-    N, C, H, W, OC, KH, KW, OH, OW = _forward_shapes(x, w, b, SH, SW, PH, PW, DH, DW, G)
+    N, C, H, W, OC, KH, KW, OH, OW = _forward_shapes(x, w, SH, SW, PH, PW, DH, DW, G)
     y = cp.empty((N, OC, OH, OW), dtype=x.dtype)
     if y.size == 0:
         return y
-    x = cp.ascontiguousarray(x)
     OCg = OC // G
     wt = _weights_as_gemm_operand(w, G, oc_fastest=True)
     M = N * OH * OW
     BM, BN = _row_tile(M, OCg, G)
     grid = (-(-M // BM), -(-OCg // BN), G)
-    bias = cp.ascontiguousarray(b) if b is not None else y  # y is never read when has_bias is 0
+    bias = b if b is not None else y  # y is never read when has_bias is 0
     args = (x, wt, bias, y) + _shape_args(N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, OH, OW)
     _launch(
         f"conv2d_forward_gemm_kernel<{ctype(x.dtype)}, {BM}, {BN}>",
@@ -222,11 +167,10 @@ def conv2d_backward_input(
 ) -> cupy.ndarray:
     """gx (N, C, H, W) from gy (N, OC, OH, OW) and w (OC, C/G, KH, KW), implicit GEMM."""
     cp = import_cupy()
-    N, C, OC, KH, KW, OH, OW = _backward_input_shapes(gy, w, H, W, SH, SW, PH, PW, DH, DW, G)
+    N, C, OC, KH, KW, OH, OW = _backward_input_shapes(gy, w, G)
     gx = cp.empty((N, C, H, W), dtype=gy.dtype)
     if gx.size == 0:
         return gx
-    gy = cp.ascontiguousarray(gy)
     Cg = C // G
     wt = _weights_as_gemm_operand(w, G, oc_fastest=False)
     # Rows are split into SH*SW stride phases (see conv.cu); phase (0, 0) has the most rows.
@@ -272,13 +216,11 @@ def conv2d_backward_weight(
 ) -> cupy.ndarray:
     """gw (OC, C/G, KH, KW) from gy (N, OC, OH, OW) and x (N, C, H, W), split-K implicit GEMM."""
     cp = import_cupy()
-    N, C, H, W, OC, OH, OW = _backward_weight_shapes(gy, x, KH, KW, SH, SW, PH, PW, DH, DW, G)
+    N, C, H, W, OC, OH, OW = _backward_weight_shapes(gy, x, G)
     Cg, OCg = C // G, OC // G
+    if N == 0:  # a sum over no samples
+        return cp.zeros((OC, Cg, KH, KW), dtype=gy.dtype)
     gw = cp.empty((OC, Cg, KH, KW), dtype=gy.dtype)
-    if gw.size == 0:
-        return gw
-    gy = cp.ascontiguousarray(gy)
-    x = cp.ascontiguousarray(x)
     NC = Cg * KH * KW
     BM = next(bm for bm in WEIGHT_ROW_TILES if bm >= OCg or bm == WEIGHT_ROW_TILES[-1])
     BN = WEIGHT_BN
@@ -299,95 +241,5 @@ def conv2d_backward_weight(
         elementwise_grid(gw.size),
         (256,),
         (ws, gw, np.int64(gw.size), np.int32(S)),
-    )
-    return gw
-
-
-def conv2d_forward_direct(
-    x: cupy.ndarray,
-    w: cupy.ndarray,
-    b: cupy.ndarray | None,
-    SH: int,
-    SW: int,
-    PH: int,
-    PW: int,
-    DH: int,
-    DW: int,
-    G: int,
-) -> cupy.ndarray:
-    """Like :func:`conv2d_forward`, one thread per output element (the teaching kernel)."""
-    cp = import_cupy()
-    N, C, H, W, OC, KH, KW, OH, OW = _forward_shapes(x, w, b, SH, SW, PH, PW, DH, DW, G)
-    y = cp.empty((N, OC, OH, OW), dtype=x.dtype)
-    if y.size == 0:
-        return y
-    x, w = cp.ascontiguousarray(x), cp.ascontiguousarray(w)
-    bias = cp.ascontiguousarray(b) if b is not None else y
-    args = (x, w, bias, y) + _shape_args(N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, OH, OW)
-    _launch(
-        f"conv2d_forward_direct_kernel<{ctype(x.dtype)}>",
-        elementwise_grid(y.size),
-        (256,),
-        args + (np.int32(b is not None),),
-    )
-    return y
-
-
-def conv2d_backward_input_direct(
-    gy: cupy.ndarray,
-    w: cupy.ndarray,
-    H: int,
-    W: int,
-    SH: int,
-    SW: int,
-    PH: int,
-    PW: int,
-    DH: int,
-    DW: int,
-    G: int,
-) -> cupy.ndarray:
-    """Like :func:`conv2d_backward_input`, one thread per element of gx (the teaching kernel)."""
-    cp = import_cupy()
-    N, C, OC, KH, KW, OH, OW = _backward_input_shapes(gy, w, H, W, SH, SW, PH, PW, DH, DW, G)
-    gx = cp.empty((N, C, H, W), dtype=gy.dtype)
-    if gx.size == 0:
-        return gx
-    gy, w = cp.ascontiguousarray(gy), cp.ascontiguousarray(w)
-    args = (gy, w, gx) + _shape_args(N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, OH, OW)
-    _launch(
-        f"conv2d_backward_input_direct_kernel<{ctype(gy.dtype)}>",
-        elementwise_grid(gx.size),
-        (256,),
-        args,
-    )
-    return gx
-
-
-def conv2d_backward_weight_direct(
-    gy: cupy.ndarray,
-    x: cupy.ndarray,
-    KH: int,
-    KW: int,
-    SH: int,
-    SW: int,
-    PH: int,
-    PW: int,
-    DH: int,
-    DW: int,
-    G: int,
-) -> cupy.ndarray:
-    """Like :func:`conv2d_backward_weight`, one thread per element of gw (the teaching kernel)."""
-    cp = import_cupy()
-    N, C, H, W, OC, OH, OW = _backward_weight_shapes(gy, x, KH, KW, SH, SW, PH, PW, DH, DW, G)
-    gw = cp.empty((OC, C // G, KH, KW), dtype=gy.dtype)
-    if gw.size == 0:
-        return gw
-    gy, x = cp.ascontiguousarray(gy), cp.ascontiguousarray(x)
-    args = (gy, x, gw) + _shape_args(N, C, H, W, OC, KH, KW, SH, SW, PH, PW, DH, DW, G, OH, OW)
-    _launch(
-        f"conv2d_backward_weight_direct_kernel<{ctype(gy.dtype)}>",
-        elementwise_grid(gw.size),
-        (256,),
-        args,
     )
     return gw

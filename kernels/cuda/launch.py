@@ -122,38 +122,3 @@ def int32_args(*values: int) -> tuple[np.int32, ...]:
         return tuple(np.array(values, dtype=np.int32))
     except OverflowError:
         raise ValueError(f"{values} do not all fit the kernels' 32-bit int parameters") from None
-
-
-def check_float_array(name: str, array, ndim: int | None = None) -> None:
-    """Raise unless ``array`` is a float32/float64 CuPy array (of ``ndim`` dimensions)."""
-    cupy = import_cupy()
-    if not isinstance(array, cupy.ndarray):
-        raise TypeError(f"{name} must be a cupy.ndarray, got {type(array).__name__}")
-    if array.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name} must be float32 or float64, got {array.dtype}")
-    if ndim is not None and array.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {array.shape}")
-
-
-def check_same_dtype(reference_name: str, reference, **others) -> None:
-    """Raise unless every array in ``others`` has the dtype of ``reference``."""
-    for name, array in others.items():
-        if array.dtype != reference.dtype:
-            raise TypeError(
-                f"{name} must have the dtype of {reference_name} ({reference.dtype}), "
-                f"got {array.dtype}"
-            )
-
-
-def check_positive(**values: int) -> None:
-    """Raise unless every value is an int >= 1 (strides, dilations, groups, sizes)."""
-    for name, value in values.items():
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
-def check_non_negative(**values: int) -> None:
-    """Raise unless every value is an int >= 0 (paddings)."""
-    for name, value in values.items():
-        if int(value) != value or value < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")

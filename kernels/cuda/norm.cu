@@ -1,5 +1,8 @@
 // norm.cu: batch normalisation over x viewed as (N, C, L), for T = float and double.
 //
+// The advanced reading: the direct twins in direct.cu compute the same with one thread per
+// channel for the sums; read those first.
+//
 // Every channel c is normalised over its M = N*L elements x[n, c, l] (flat index (n*C + c)*L + l).
 // Per-channel sums are two-level reductions, so that a layer with few channels still spreads
 // over the whole GPU: the block (s, c) of a (S, C) grid sums slice s of the channel's M
@@ -151,7 +154,7 @@ __global__ void batchnorm_backward_finalize_kernel(const double* __restrict__ ws
     }
 }
 
-// gx = gamma[c] * invstd[c] / M * (M * gy - gbeta[c] - xhat * ggamma[c]), one thread per element.
+// gx from the channel sums (the formula of numpy_ref.batchnorm_backward), one thread per element.
 template <typename T>
 __global__ void batchnorm_backward_input_kernel(const T* __restrict__ gy, const T* __restrict__ x,
                                                 const T* __restrict__ gamma,

@@ -11,7 +11,7 @@ __global__ void sgd_update_kernel(T* __restrict__ p, const T* __restrict__ grad,
                                   int nesterov, int maximize, int first, int use_buf) {
     for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
         T g = maximize ? -grad[i] : grad[i];
-        g += weight_decay * p[i];
+        if (weight_decay != T(0)) g += weight_decay * p[i];  // not 0 * p: 0 * inf is NaN
         if (use_buf) {
             const T b = first ? g : momentum * buf[i] + (T(1) - dampening) * g;
             buf[i] = b;

@@ -8,10 +8,8 @@ import numpy as np
 
 from .launch import (
     THREADS,
-    check_float_array,
     ctype,
     elementwise_grid,
-    import_cupy,
     instantiations,
     launch,
 )
@@ -36,14 +34,7 @@ def sgd_update_(
     first: bool,
 ) -> None:
     """Update ``p`` and ``buf`` in place (see the contract in kernels/__init__.py)."""
-    cp = import_cupy()
-    check_float_array("p", p)
-    if not p.flags.c_contiguous:
-        raise ValueError("p must be C-contiguous: it is updated in place")
     use_buf = momentum != 0
-    if use_buf and (buf is None or buf.shape != p.shape or not buf.flags.c_contiguous):
-        raise ValueError(f"buf must be a C-contiguous array of shape {p.shape} when momentum != 0")
-    g = cp.ascontiguousarray(grad, dtype=p.dtype)
     T = p.dtype.type
     launch(
         FILE,
@@ -53,7 +44,7 @@ def sgd_update_(
         (THREADS,),
         (
             p,
-            g,
+            grad,
             buf if use_buf else p,
             np.int64(p.size),
             T(lr),

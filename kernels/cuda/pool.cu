@@ -1,5 +1,8 @@
 // pool.cu: max, average and adaptive pooling, forward and backward, for T = float and double.
 //
+// The advanced reading: the direct twins in direct.cu compute the same with the window rules
+// spelled out; read those first.
+//
 // Tensors are (N, C, H, W) in and (N, C, OH, OW) out, C-contiguous; every kernel treats the
 // N*C planes independently. Forward kernels run one thread per output element, which loops over
 // its window. Backward kernels run one thread per INPUT element and gather: the thread loops over
@@ -23,7 +26,9 @@ __device__ inline int cell_of_tap(int h, int k, int S, int P, int D, int OH) {
 // Max pooling.
 
 // y[n, c, oh, ow] = max over the in-bounds taps of the window; idx holds h*W + w of the FIRST
-// maximum in window order (kh outer, kw inner). A window with no in-bounds tap gives -inf and -1.
+// maximum in window order (kh outer, kw inner). NaN wins, as in PyTorch: a NaN tap replaces the
+// best so far (a later NaN too), so the window gives NaN and idx its last NaN. A window with no
+// in-bounds tap gives -inf and -1.
 template <typename T>
 __global__ void maxpool2d_forward_kernel(const T* __restrict__ x, T* __restrict__ y,
                                          long long* __restrict__ idx, int N, int C, int H, int W,
@@ -43,7 +48,8 @@ __global__ void maxpool2d_forward_kernel(const T* __restrict__ x, T* __restrict_
                 const int iw = ow * SW - PW + kw * DW;
                 if (iw < 0 || iw >= W) continue;
                 const T v = x_plane[ih * W + iw];
-                if (best_idx < 0 || v > best) {  // strict >: ties keep the first maximum
+                // strict >: ties keep the first maximum; a NaN always takes the window
+                if (best_idx < 0 || v > best || is_nan(v)) {
                     best = v;
                     best_idx = (long long)ih * W + iw;
                 }
@@ -216,7 +222,8 @@ __global__ void adaptive_avgpool2d_backward_kernel(const T* __restrict__ gy, T* 
     }
 }
 
-// y[n, c, oh, ow] = max of the cell, idx = h*W + w of its first maximum in row-major order.
+// y[n, c, oh, ow] = max of the cell, idx = h*W + w of its first maximum in row-major order (or
+// of its last NaN, as max pooling).
 template <typename T>
 __global__ void adaptive_maxpool2d_forward_kernel(const T* __restrict__ x, T* __restrict__ y,
                                                   long long* __restrict__ idx, int N, int C,
@@ -233,7 +240,7 @@ __global__ void adaptive_maxpool2d_forward_kernel(const T* __restrict__ x, T* __
         for (int ih = h0; ih < h1; ++ih) {
             for (int iw = w0; iw < w1; ++iw) {
                 const T v = x_plane[ih * W + iw];
-                if (best_idx < 0 || v > best) {
+                if (best_idx < 0 || v > best || is_nan(v)) {
                     best = v;
                     best_idx = (long long)ih * W + iw;
                 }

@@ -16,6 +16,9 @@ import sys
 import time
 
 import numpy as np
+from minicnn.kernels import HEAVY_KERNELS
+
+from ..geometry import out_size
 
 # float32 results agree with the float64-accumulating reference to about 1e-6 of the output's
 # magnitude; float64 ones to about 1e-14. The bars sit well above that.
@@ -44,17 +47,17 @@ def _cases(rng: np.random.Generator, dtype) -> list[tuple[str, tuple, str]]:
     xp = distinct(2, 3, 7, 8)
     # max pooling 2x3, stride 2, padding (0, 1), in ceil mode: the last windows hang over
     pool = (2, 3, 2, 2, 0, 1, 1, 1)  # KH, KW, SH, SW, PH, PW, DH, DW
-    OH, OW = _pool_size(7, 2, 2, 0, 1, True), _pool_size(8, 3, 2, 1, 1, True)
+    OH, OW = out_size(7, 2, 2, 0, 1, True), out_size(8, 3, 2, 1, 1, True)
     dilated = (2, 2, 1, 2, 0, 1, 2, 1)
-    dOH, dOW = _pool_size(7, 2, 1, 0, 2, False), _pool_size(8, 2, 2, 1, 1, False)
+    dOH, dOW = out_size(7, 2, 1, 0, 2, False), out_size(8, 2, 2, 1, 1, False)
     # average pooling 3x3, stride 2, padding 1, in ceil mode
-    aOH, aOW = _pool_size(7, 3, 2, 1, 1, True), _pool_size(8, 3, 2, 1, 1, True)
+    aOH, aOW = out_size(7, 3, 2, 1, 1, True), out_size(8, 3, 2, 1, 1, True)
     xbn = (rng.standard_normal((4, 3, 10)) * 2 + 5).astype(dtype)
     gamma, beta = randn(3), randn(3)
     mean, invstd = xbn.mean(axis=(0, 2)), 1 / np.sqrt(xbn.var(axis=(0, 2)) + 1e-5)
     _, idx = ref["maxpool2d_forward"](xp, *pool, OH, OW)
     _, aidx = ref["adaptive_maxpool2d_forward"](xp, 3, 5)
-    return [
+    cases = [
         ("conv2d_forward", (x, w, b, *conv), ""),
         ("conv2d_forward", (x, w, None, *conv), "no bias"),
         ("conv2d_forward", (xr, wr, None, *resnet), "40 channels"),
@@ -62,9 +65,6 @@ def _cases(rng: np.random.Generator, dtype) -> list[tuple[str, tuple, str]]:
         ("conv2d_backward_input", (gyr, wr, 8, 8, *resnet), "40 channels"),
         ("conv2d_backward_weight", (gy, x, 3, 2, *conv), ""),
         ("conv2d_backward_weight", (gyr, xr, 3, 3, *resnet), "40 channels"),
-        ("conv2d_forward_direct", (x, w, b, *conv), ""),
-        ("conv2d_backward_input_direct", (gy, w, 9, 7, *conv), ""),
-        ("conv2d_backward_weight_direct", (gy, x, 3, 2, *conv), ""),
         ("maxpool2d_forward", (xp, *pool, OH, OW), "ceil mode"),
         ("maxpool2d_forward", (xp, *dilated, dOH, dOW), "dilation 2"),
         ("maxpool2d_backward", (randn(2, 3, OH, OW), idx, 7, 8, *pool), ""),
@@ -91,22 +91,15 @@ def _cases(rng: np.random.Generator, dtype) -> list[tuple[str, tuple, str]]:
             "nesterov, weight decay",
         ),
     ]
-
-
-def _pool_size(L: int, K: int, S: int, P: int, D: int, ceil: bool) -> int:
-    """Pooling output length, floor or ceil mode (a ceil-mode window must start inside)."""
-    span = L + 2 * P - D * (K - 1) - 1
-    O = (span + (S - 1 if ceil else 0)) // S + 1
-    if ceil and (O - 1) * S >= L + P:
-        O -= 1
-    return O
+    # every direct twin runs the cases of its fast kernel
+    return cases + [(f"{n}_direct", a, v) for n, a, v in cases if n in HEAVY_KERNELS]
 
 
 def _numpy_ref() -> dict:
     from minicnn.kernels import numpy_ref
 
     reference = dict(numpy_ref.KERNELS)
-    for name in ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"):
+    for name in HEAVY_KERNELS:
         reference[f"{name}_direct"] = reference[name]
     return reference
 
@@ -152,9 +145,7 @@ def main() -> int:
     import cupy
     from minicnn.kernels import cuda
 
-    gpu = dict(cuda.KERNELS)
-    for name, fn in cuda.DIRECT_KERNELS.items():
-        gpu[f"{name}_direct"] = fn
+    gpu = {**cuda.KERNELS, **cuda.DIRECT}
     reference = _numpy_ref()
     # sgd_update_ works in place: compare the updated parameter and buffer.
     for table in (gpu, reference):
@@ -185,7 +176,7 @@ def main() -> int:
                 f"{'PASS' if passed else 'FAIL'}  {label}: max abs err {max_abs:.3e}, "
                 f"max rel err {max_rel:.3e} ({seconds * 1e3:.1f} ms incl. first-call compile)"
             )
-    missing = set(cuda.KERNELS) - seen
+    missing = set(gpu) - seen
     if missing:
         print(f"FAIL  kernels without a case: {sorted(missing)}")
         failures += 1

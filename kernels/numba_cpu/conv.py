@@ -1,5 +1,8 @@
 """2-D convolution with Numba: every direction is a matrix product over views of packed input.
 
+The advanced reading: read the direct twins in direct.py (the same three directions as plain
+loops, one prange iteration per output plane) and benchmarks/conv_variants first.
+
 With K = C/G*KH*KW, each direction of a convolution is a matrix product whose rows are the
 input windows the outputs read; no im2col matrix (KH*KW copies of the input) is ever written.
 A work item is S consecutive samples of one group (S > 1 only for small images, to give the
@@ -55,17 +58,13 @@ benchmarks/conv_variants the algorithms this replaced, v3 being the previous one
 import numpy as np
 from numba import get_num_threads, njit, prange
 
+from ..geometry import out_size
 from .gemm import _dot_rows, _dot_windows, _gemm_rows
 from .pack import _channels_last, _pack_planes, _pack_windows, _transpose, _unpack
 
 # The dot form pays when its sums are long enough (K >= 32 terms: below, the horizontal sums
 # cost more than they save) and there are at least 4 rows of A to share each window's loads.
 _DOT_MIN_K, _DOT_MIN_M = 32, 4
-
-
-def _out_size(L: int, K: int, S: int, P: int, D: int) -> int:
-    """Output length along one axis: (L + 2P - D(K-1) - 1) // S + 1."""
-    return (L + 2 * P - D * (K - 1) - 1) // S + 1
 
 
 @njit(cache=True)
@@ -281,14 +280,13 @@ def conv2d_forward(
     G: int,
 ) -> np.ndarray:
     """Convolution x (N, C, H, W), w (OC, C//G, KH, KW), b (OC,) or None -> y (N, OC, OH, OW)."""
-    x = np.ascontiguousarray(x)
     N, C, H, W = x.shape
     OC, Cg, KH, KW = w.shape
     SH, SW, PH, PW, DH, DW = (int(v) for v in (SH, SW, PH, PW, DH, DW))
-    OH, OW = _out_size(H, KH, SH, PH, DH), _out_size(W, KW, SW, PW, DW)
+    OH, OW = out_size(H, KH, SH, PH, DH), out_size(W, KW, SW, PW, DW)
     OCg = OC // G
-    bg = np.zeros(OC, x.dtype) if b is None else np.ascontiguousarray(b, dtype=x.dtype)
-    wk = np.asarray(w, dtype=x.dtype).reshape(G, OCg, Cg, KH, KW)
+    bg = np.zeros(OC, x.dtype) if b is None else b
+    wk = w.reshape(G, OCg, Cg, KH, KW)
     y = np.empty((N, G, OCg, OH, OW), dtype=x.dtype)
     if DW == 1 and Cg * KH * KW >= _DOT_MIN_K and OCg >= _DOT_MIN_M:
         _windows(
@@ -315,12 +313,11 @@ def conv2d_backward_input(
     G: int,
 ) -> np.ndarray:
     """Input gradient gy (N, OC, OH, OW), w (OC, C//G, KH, KW) -> gx (N, C, H, W)."""
-    gy = np.ascontiguousarray(gy)
     N, OC, OH, OW = gy.shape
     _, Cg, KH, KW = w.shape
     H, W, SH, SW, PH, PW, DH, DW = (int(v) for v in (H, W, SH, SW, PH, PW, DH, DW))
     OCg = OC // G
-    wt = np.asarray(w, dtype=gy.dtype).reshape(G, OCg, Cg, KH, KW).transpose(0, 2, 1, 3, 4)
+    wt = w.reshape(G, OCg, Cg, KH, KW).transpose(0, 2, 1, 3, 4)
     # Per axis: the taps that feed input phase a, and the rows of each phase of gx.
     taps_h = [[k for k in range(KH) if (a + PH - k * DH) % SH == 0] for a in range(SH)]
     taps_w = [[k for k in range(KW) if (b + PW - k * DW) % SW == 0] for b in range(SW)]
@@ -394,8 +391,6 @@ def conv2d_backward_weight(
     G: int,
 ) -> np.ndarray:
     """Weight gradient gy (N, OC, OH, OW), x (N, C, H, W) -> gw (OC, C//G, KH, KW)."""
-    gy = np.ascontiguousarray(gy)
-    x = np.ascontiguousarray(x, dtype=gy.dtype)
     N, OC, OH, OW = gy.shape
     C, H, W = x.shape[1:]
     Cg = C // G

@@ -1,5 +1,8 @@
 """Batch normalisation with Numba on x viewed as (N, C, L); `prange` runs over the channels.
 
+The advanced reading: the same kernels as plain loops are the direct twins in direct.py; read
+those first.
+
 Training forward and backward need per-channel sums over the M = N*L values of a channel, so
 one prange iteration owns one channel: it makes its sums, then writes that channel's slice of
 y or gx (and its entries of mean, invstd, ggamma, gbeta). The sums are accumulated in float64
@@ -78,11 +81,8 @@ def _eval_kernel(x, running_mean, running_var, gamma, beta, eps, y):
 
 @njit(cache=True, parallel=True)
 def _backward_kernel(gy, x, gamma, mean, invstd, gx, ggamma, gbeta):
-    """gy, x (N, C, L) -> gx (N, C, L), ggamma, gbeta (C,), in place.
-
-    gbeta = sum gy, ggamma = sum gy * xhat with xhat = (x - mean) * invstd, and
-    gx = gamma * invstd / M * (M * gy - gbeta - xhat * ggamma).
-    """
+    """gy, x (N, C, L) -> gx (N, C, L), ggamma, gbeta (C,), in place: the formula of
+    numpy_ref.batchnorm_backward, with the two channel sums made first."""
     N, C, L = x.shape
     M = N * L
     for c in prange(C):
@@ -109,30 +109,16 @@ def _backward_kernel(gy, x, gamma, mean, invstd, gx, ggamma, gbeta):
         gbeta[c] = sum_gy
 
 
-def _as_ncl(a: np.ndarray) -> np.ndarray:
-    """(N, C, ...) -> contiguous (N, C, L) view, L the product of the trailing sizes (1 if none)."""
-    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
-
-
 def batchnorm_forward_train(
     x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training batch norm x (N, C, L), gamma, beta (C,) -> (y (N, C, L), mean, invstd (C,))."""
-    x3 = _as_ncl(x)
-    C = x3.shape[1]
-    y = np.empty(x3.shape, dtype=x.dtype)
+    C = x.shape[1]
+    y = np.empty(x.shape, dtype=x.dtype)
     mean = np.empty(C, dtype=x.dtype)
     invstd = np.empty(C, dtype=x.dtype)
-    _train_kernel(
-        x3,
-        np.ascontiguousarray(gamma, dtype=x.dtype),
-        np.ascontiguousarray(beta, dtype=x.dtype),
-        float(eps),
-        y,
-        mean,
-        invstd,
-    )
-    return y.reshape(x.shape), mean, invstd
+    _train_kernel(x, gamma, beta, float(eps), y, mean, invstd)
+    return y, mean, invstd
 
 
 def batchnorm_forward_eval(
@@ -144,41 +130,21 @@ def batchnorm_forward_eval(
     eps: float,
 ) -> np.ndarray:
     """Inference batch norm x (N, C, L) with running statistics (C,) -> y (N, C, L)."""
-    x3 = _as_ncl(x)
-    y = np.empty(x3.shape, dtype=x.dtype)
-    _eval_kernel(
-        x3,
-        np.ascontiguousarray(running_mean, dtype=x.dtype),
-        np.ascontiguousarray(running_var, dtype=x.dtype),
-        np.ascontiguousarray(gamma, dtype=x.dtype),
-        np.ascontiguousarray(beta, dtype=x.dtype),
-        float(eps),
-        y,
-    )
-    return y.reshape(x.shape)
+    y = np.empty(x.shape, dtype=x.dtype)
+    _eval_kernel(x, running_mean, running_var, gamma, beta, float(eps), y)
+    return y
 
 
 def batchnorm_backward(
     gy: np.ndarray, x: np.ndarray, gamma: np.ndarray, mean: np.ndarray, invstd: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Training batch norm gradient gy, x (N, C, L) -> (gx (N, C, L), ggamma (C,), gbeta (C,))."""
-    gy3 = _as_ncl(gy)
-    C = gy3.shape[1]
-    dt = gy.dtype
-    gx = np.empty(gy3.shape, dtype=dt)
-    ggamma = np.empty(C, dtype=dt)
-    gbeta = np.empty(C, dtype=dt)
-    _backward_kernel(
-        gy3,
-        _as_ncl(np.asarray(x, dtype=dt)),
-        np.ascontiguousarray(gamma, dtype=dt),
-        np.ascontiguousarray(mean, dtype=dt),
-        np.ascontiguousarray(invstd, dtype=dt),
-        gx,
-        ggamma,
-        gbeta,
-    )
-    return gx.reshape(gy.shape), ggamma, gbeta
+    C = gy.shape[1]
+    gx = np.empty(gy.shape, dtype=gy.dtype)
+    ggamma = np.empty(C, dtype=gy.dtype)
+    gbeta = np.empty(C, dtype=gy.dtype)
+    _backward_kernel(gy, x, gamma, mean, invstd, gx, ggamma, gbeta)
+    return gx, ggamma, gbeta
 
 
 @njit(cache=True)
@@ -207,8 +173,8 @@ def batchnorm_update_running(
     _update_running_kernel(
         running_mean,
         running_var,
-        mean.astype(running_mean.dtype),
-        invstd.astype(running_mean.dtype),
+        mean,
+        invstd,
         float(momentum),
         float(eps),
         float(M),

@@ -12,7 +12,8 @@ def _sgd_kernel(
 ):
     for i in prange(p.size):
         g = -grad[i] if maximize else grad[i]
-        g = g + weight_decay * p[i]
+        if weight_decay != 0:  # skipped, not added as 0 * p: 0 * inf would be NaN
+            g = g + weight_decay * p[i]
         if use_buf:
             b = g if first else momentum * buf[i] + (1 - dampening) * g
             buf[i] = b
@@ -33,12 +34,10 @@ def sgd_update_(
     first: bool,
 ) -> None:
     """Update ``p`` and ``buf`` in place (see the contract in kernels/__init__.py)."""
-    if not p.flags.c_contiguous or (momentum != 0 and not buf.flags.c_contiguous):
-        raise ValueError("p and buf must be C-contiguous: they are updated in place")
     use_buf = momentum != 0
     flat_p = p.reshape(-1)  # a view, since p is contiguous
     flat_buf = buf.reshape(-1) if use_buf else flat_p
-    flat_g = np.ascontiguousarray(grad, dtype=p.dtype).reshape(-1)
+    flat_g = grad.reshape(-1)
     dt = p.dtype.type
     _sgd_kernel(
         flat_p,

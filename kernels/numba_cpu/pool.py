@@ -1,5 +1,8 @@
 """Max, average and adaptive pooling with Numba; every kernel runs `prange` over the N*C planes.
 
+The advanced reading: the same kernels as plain loops, without the tables below, are the direct
+twins in direct.py; read those first.
+
 Each prange iteration owns one (n, c) plane of the output: forward kernels compute all OH*OW
 outputs of the plane, backward kernels all H*W elements of gx, so no two threads write the
 same slot. The backward kernels are gathers: each gx[h, w] visits the outputs whose window can
@@ -8,7 +11,9 @@ scatter over the outputs would add them.
 
 - max pooling: output (oh, ow) reads taps h = oh*SH - PH + kh*DH, w = ow*SW - PW + kw*DW;
   out-of-range taps (padding, or past the border in ceil mode) are skipped, and strict `>`
-  keeps the first maximum in (kh, kw) order. Backward: input row h is tap kh of output row
+  keeps the first maximum in (kh, kw) order. NaN wins, as in PyTorch: a tap holding NaN
+  replaces the best so far (a later NaN too), so the window's value is NaN and its index
+  points at its last NaN. Backward: input row h is tap kh of output row
   oh = (h + PH - kh*DH) / SH when that division is exact and 0 <= oh < OH; `_tap_outputs`
   tabulates those rows (and columns) once, so gx[h, w] checks only the (at most KH*KW) outputs
   that read it, adding gy where idx == h*W + w.
@@ -48,7 +53,8 @@ def _maxpool_forward_kernel(x, KH, KW, SH, SW, PH, PW, DH, DW, y, idx):
                         if w < 0 or w >= W:
                             continue
                         v = x[p, h, w]
-                        if best_i < 0 or v > best:  # first in-bounds tap, then strict >
+                        # the first in-bounds tap, then strict > (or NaN, which wins)
+                        if best_i < 0 or v > best or np.isnan(v):
                             best = v
                             best_i = h * W + w
                 y[p, oh, ow] = best
@@ -180,7 +186,8 @@ def _window_sum_backward_kernel(g, lo_h, hi_h, lo_w, hi_w, gx):
 
 @njit(cache=True, parallel=True)
 def _window_max_kernel(x, hs, he, ws, we, y, idx):
-    """x (P, H, W) -> y, idx (P, OH, OW): first maximum of each window in row-major order."""
+    """x (P, H, W) -> y, idx (P, OH, OW): first maximum of each window in row-major order
+    (or its last NaN, as for max pooling)."""
     NP, H, W = x.shape
     OH, OW = y.shape[1], y.shape[2]
     for p in prange(NP):
@@ -191,7 +198,7 @@ def _window_max_kernel(x, hs, he, ws, we, y, idx):
                 for h in range(hs[oh], he[oh]):
                     for w in range(ws[ow], we[ow]):
                         v = x[p, h, w]
-                        if best_i < 0 or v > best:
+                        if best_i < 0 or v > best or np.isnan(v):
                             best = v
                             best_i = h * W + w
                 y[p, oh, ow] = best
@@ -223,9 +230,9 @@ def _divisor(fh: np.ndarray, fw: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def _planes(a: np.ndarray) -> np.ndarray:
-    """(N, C, A, B) -> contiguous (N*C, A, B) view of the planes."""
+    """(N, C, A, B) -> (N*C, A, B), a view of the planes (the arrays are contiguous)."""
     N, C, A, B = a.shape
-    return np.ascontiguousarray(a).reshape(N * C, A, B)
+    return a.reshape(N * C, A, B)
 
 
 def maxpool2d_forward(
@@ -272,7 +279,7 @@ def maxpool2d_backward(
     nw, ow_of = _tap_outputs(int(W), int(KW), int(SW), int(PW), int(DW), OW)
     gx = np.empty((N, C, H, W), dtype=gy.dtype)
     _maxpool_backward_kernel(
-        _planes(gy), _planes(idx.astype(np.int64, copy=False)), nh, oh_of, nw, ow_of,
+        _planes(gy), _planes(idx), nh, oh_of, nw, ow_of,
         gx.reshape(N * C, H, W),
     )  # fmt: skip
     return gx
@@ -370,7 +377,6 @@ def adaptive_maxpool2d_backward(gy: np.ndarray, idx: np.ndarray, H: int, W: int)
     lo_w, hi_w = _covering(ws, we, int(W))
     gx = np.empty((N, C, H, W), dtype=gy.dtype)
     _window_max_backward_kernel(
-        _planes(gy), _planes(idx.astype(np.int64, copy=False)),
-        lo_h, hi_h, lo_w, hi_w, gx.reshape(N * C, H, W),
+        _planes(gy), _planes(idx), lo_h, hi_h, lo_w, hi_w, gx.reshape(N * C, H, W),
     )  # fmt: skip
     return gx

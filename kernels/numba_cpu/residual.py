@@ -30,23 +30,13 @@ def _backward_kernel(gy, y, relu, g):
 
 def residual_add_forward(x: np.ndarray, shortcut: np.ndarray, relu: int) -> np.ndarray:
     """y = x + shortcut, then max(y, 0) if relu; all of one shape."""
-    y = np.empty(x.shape, dtype=np.result_type(x, shortcut))
-    _forward_kernel(
-        np.ascontiguousarray(x, dtype=y.dtype).reshape(-1),
-        np.ascontiguousarray(shortcut, dtype=y.dtype).reshape(-1),
-        bool(relu),
-        y.reshape(-1),
-    )
+    y = np.empty(x.shape, dtype=x.dtype)
+    _forward_kernel(x.reshape(-1), shortcut.reshape(-1), bool(relu), y.reshape(-1))
     return y
 
 
 def residual_add_backward(gy: np.ndarray, y: np.ndarray, relu: int) -> np.ndarray:
     """Gradient that x and shortcut both receive: gy * (y > 0) if relu, else a copy of gy."""
     g = np.empty(gy.shape, dtype=gy.dtype)
-    _backward_kernel(
-        np.ascontiguousarray(gy).reshape(-1),
-        np.ascontiguousarray(y).reshape(-1),
-        bool(relu),
-        g.reshape(-1),
-    )
+    _backward_kernel(gy.reshape(-1), y.reshape(-1), bool(relu), g.reshape(-1))
     return g

@@ -1,17 +1,26 @@
 """The reference backend: NumPy kernels written for clarity, the oracle for the other backends.
 
-Convolution uses im2col + GEMM (fast enough to be the NumPy default); the direct-loop versions
-``conv2d_*_loop`` sit beside it as the readable definition and are exported for the tests, but
-are not part of the kernel contract.
+Convolution uses im2col + GEMM (fast enough to be the NumPy default). The direct twins of the
+heavy kernels (``direct.py``: the loops of each definition, the same loops the Numba and CUDA
+twins run) are exported in ``DIRECT``.
 """
 
-from .conv import (
-    conv2d_backward_input,
-    conv2d_backward_input_loop,
-    conv2d_backward_weight,
-    conv2d_backward_weight_loop,
-    conv2d_forward,
-    conv2d_forward_loop,
+from .conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
+from .direct import (
+    adaptive_avgpool2d_backward_direct,
+    adaptive_avgpool2d_forward_direct,
+    adaptive_maxpool2d_backward_direct,
+    adaptive_maxpool2d_forward_direct,
+    avgpool2d_backward_direct,
+    avgpool2d_forward_direct,
+    batchnorm_backward_direct,
+    batchnorm_forward_eval_direct,
+    batchnorm_forward_train_direct,
+    conv2d_backward_input_direct,
+    conv2d_backward_weight_direct,
+    conv2d_forward_direct,
+    maxpool2d_backward_direct,
+    maxpool2d_forward_direct,
 )
 from .dropout import dropout_mask
 from .norm import (
@@ -55,10 +64,21 @@ KERNELS = {
     "residual_add_backward": residual_add_backward,
 }
 
-__all__ = [
-    *KERNELS,
-    "KERNELS",
-    "conv2d_forward_loop",
-    "conv2d_backward_input_loop",
-    "conv2d_backward_weight_loop",
-]
+DIRECT = {
+    "conv2d_forward_direct": conv2d_forward_direct,
+    "conv2d_backward_input_direct": conv2d_backward_input_direct,
+    "conv2d_backward_weight_direct": conv2d_backward_weight_direct,
+    "maxpool2d_forward_direct": maxpool2d_forward_direct,
+    "maxpool2d_backward_direct": maxpool2d_backward_direct,
+    "avgpool2d_forward_direct": avgpool2d_forward_direct,
+    "avgpool2d_backward_direct": avgpool2d_backward_direct,
+    "adaptive_avgpool2d_forward_direct": adaptive_avgpool2d_forward_direct,
+    "adaptive_avgpool2d_backward_direct": adaptive_avgpool2d_backward_direct,
+    "adaptive_maxpool2d_forward_direct": adaptive_maxpool2d_forward_direct,
+    "adaptive_maxpool2d_backward_direct": adaptive_maxpool2d_backward_direct,
+    "batchnorm_forward_train_direct": batchnorm_forward_train_direct,
+    "batchnorm_forward_eval_direct": batchnorm_forward_eval_direct,
+    "batchnorm_backward_direct": batchnorm_backward_direct,
+}
+
+__all__ = [*KERNELS, "KERNELS", *DIRECT, "DIRECT"]

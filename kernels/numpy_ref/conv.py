@@ -1,14 +1,7 @@
-"""2-D convolution: im2col + GEMM (the default), and direct loops to read.
+"""2-D convolution by im2col + GEMM; the direct loops of the definition are in direct.py.
 
-Output size. Along the height, the input is zero-padded by PH rows on each side, so the padded
-input has H + 2*PH rows. A kernel of KH taps dilated by DH has its taps DH rows apart, so it
-spans DH*(KH-1) + 1 rows. A window starting at padded row s fits when
-s + DH*(KH-1) <= H + 2*PH - 1, so the valid starts are 0 .. H + 2*PH - DH*(KH-1) - 1. Starts
-are SH apart (0, SH, 2*SH, ...), and the number of multiples of SH in 0 .. R is floor(R/SH) + 1:
-
-    OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1
-
-and the same for the width. Output row oh, kernel row kh reads input row
+Output size: OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1, derived in ``geometry.py``
+(and the same for the width). Output row oh, kernel row kh reads input row
 h = oh*SH - PH + kh*DH; rows outside 0 .. H-1 are padding and contribute zero.
 
 Groups. The C input channels split into G groups of C//G, the OC output channels into G groups
@@ -23,10 +16,7 @@ over the KH*KW taps only, never over the batch or the image.
 
 import numpy as np
 
-
-def _out_size(L: int, K: int, S: int, P: int, D: int) -> int:
-    """Output length along one axis (see the module docstring)."""
-    return (L + 2 * P - D * (K - 1) - 1) // S + 1
+from ..geometry import out_size
 
 
 def _tap(k: int, D: int, S: int, O: int) -> slice:
@@ -39,8 +29,8 @@ def _im2col(
 ) -> np.ndarray:
     """Column tensor of x (N, C, H, W) -> cols (N, C, KH, KW, OH, OW)."""
     N, C, H, W = x.shape
-    OH = _out_size(H, KH, SH, PH, DH)
-    OW = _out_size(W, KW, SW, PW, DW)
+    OH = out_size(H, KH, SH, PH, DH)
+    OW = out_size(W, KW, SW, PW, DW)
     xp = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))  # (N, C, H + 2PH, W + 2PW)
     cols = np.empty((N, C, KH, KW, OH, OW), dtype=x.dtype)
     for kh in range(KH):
@@ -150,121 +140,3 @@ def conv2d_backward_weight(
     cols_t = cols.transpose(0, 1, 3, 2)  # (N, G, L, K)
     gw = np.matmul(gyg, cols_t)  # (N, G, OC/G, L) @ (N, G, L, K) -> (N, G, OC/G, K)
     return gw.sum(axis=0).reshape(OC, Cg, KH, KW)
-
-
-# Direct loops: the definition, written to be read and used by the tests as a second opinion.
-# Each loop body handles one (group, output position, kernel tap); the contraction over the
-# group's channels (and the batch, which is independent) is a small matrix product.
-
-
-def conv2d_forward_loop(
-    x: np.ndarray,
-    w: np.ndarray,
-    b: np.ndarray | None,
-    SH: int,
-    SW: int,
-    PH: int,
-    PW: int,
-    DH: int,
-    DW: int,
-    G: int,
-) -> np.ndarray:
-    """Convolution by direct loops; same contract as conv2d_forward -> y (N, OC, OH, OW)."""
-    N, C, H, W = x.shape
-    OC, Cg, KH, KW = w.shape
-    OCg = OC // G
-    OH = _out_size(H, KH, SH, PH, DH)
-    OW = _out_size(W, KW, SW, PW, DW)
-    y = np.zeros((N, OC, OH, OW), dtype=x.dtype)
-    for g in range(G):
-        ci = slice(g * Cg, (g + 1) * Cg)  # input channels of group g
-        co = slice(g * OCg, (g + 1) * OCg)  # output channels of group g
-        for oh in range(OH):
-            for ow in range(OW):
-                for kh in range(KH):
-                    ih = oh * SH - PH + kh * DH
-                    if ih < 0 or ih >= H:
-                        continue  # the tap lands in the zero padding
-                    for kw in range(KW):
-                        iw = ow * SW - PW + kw * DW
-                        if iw < 0 or iw >= W:
-                            continue
-                        # (N, C/G) @ (C/G, OC/G) -> (N, OC/G)
-                        y[:, co, oh, ow] += x[:, ci, ih, iw] @ w[co, :, kh, kw].T
-    if b is not None:
-        y += b.reshape(1, OC, 1, 1)
-    return y
-
-
-def conv2d_backward_input_loop(
-    gy: np.ndarray,
-    w: np.ndarray,
-    H: int,
-    W: int,
-    SH: int,
-    SW: int,
-    PH: int,
-    PW: int,
-    DH: int,
-    DW: int,
-    G: int,
-) -> np.ndarray:
-    """Input gradient by direct loops; same contract as conv2d_backward_input -> gx (N, C, H, W)."""
-    N, OC, OH, OW = gy.shape
-    _, Cg, KH, KW = w.shape
-    OCg = OC // G
-    gx = np.zeros((N, G * Cg, H, W), dtype=gy.dtype)
-    for g in range(G):
-        ci = slice(g * Cg, (g + 1) * Cg)
-        co = slice(g * OCg, (g + 1) * OCg)
-        for oh in range(OH):
-            for ow in range(OW):
-                for kh in range(KH):
-                    ih = oh * SH - PH + kh * DH
-                    if ih < 0 or ih >= H:
-                        continue  # padding has no gradient to receive
-                    for kw in range(KW):
-                        iw = ow * SW - PW + kw * DW
-                        if iw < 0 or iw >= W:
-                            continue
-                        # every output that read x[:, ci, ih, iw] sends its gradient back:
-                        # (N, OC/G) @ (OC/G, C/G) -> (N, C/G)
-                        gx[:, ci, ih, iw] += gy[:, co, oh, ow] @ w[co, :, kh, kw]
-    return gx
-
-
-def conv2d_backward_weight_loop(
-    gy: np.ndarray,
-    x: np.ndarray,
-    KH: int,
-    KW: int,
-    SH: int,
-    SW: int,
-    PH: int,
-    PW: int,
-    DH: int,
-    DW: int,
-    G: int,
-) -> np.ndarray:
-    """Weight gradient by direct loops; same contract as conv2d_backward_weight -> gw."""
-    N, OC, OH, OW = gy.shape
-    C, H, W = x.shape[1:]
-    Cg = C // G
-    OCg = OC // G
-    gw = np.zeros((OC, Cg, KH, KW), dtype=x.dtype)
-    for g in range(G):
-        ci = slice(g * Cg, (g + 1) * Cg)
-        co = slice(g * OCg, (g + 1) * OCg)
-        for oh in range(OH):
-            for ow in range(OW):
-                for kh in range(KH):
-                    ih = oh * SH - PH + kh * DH
-                    if ih < 0 or ih >= H:
-                        continue
-                    for kw in range(KW):
-                        iw = ow * SW - PW + kw * DW
-                        if iw < 0 or iw >= W:
-                            continue
-                        # sum over the batch: (OC/G, N) @ (N, C/G) -> (OC/G, C/G)
-                        gw[co, :, kh, kw] += gy[:, co, oh, ow].T @ x[:, ci, ih, iw]
-    return gw

@@ -8,7 +8,9 @@ padded buffer whose row r holds input row r - PH. The buffer is large enough for
 (ceil-mode windows included), so slices never run off its end.
 
 Max pooling records, for each output, the flat index h*W + w of the element it picked, so the
-backward pass only has to route gy back to those elements.
+backward pass only has to route gy back to those elements. NaN propagates as in PyTorch, whose
+kernels keep a tap when ``v > best or isnan(v)``: a window holding NaN gives NaN, and its index
+points at the window's last NaN.
 """
 
 import numpy as np
@@ -47,7 +49,8 @@ def maxpool2d_forward(
 
     y[n, c, oh, ow] is the maximum of x[n, c, h, w] over the window's in-bounds taps
     h = oh*SH - PH + kh*DH, w = ow*SW - PW + kw*DW; padding acts as -inf and never wins.
-    idx holds h*W + w of the first maximum in window order (kh outer, kw inner). OH and OW
+    idx holds h*W + w of the first maximum in window order (kh outer, kw inner), or of the
+    last NaN if the window holds any (then y is NaN). OH and OW
     come from the caller, who may pick ceil mode; every window must hold an in-bounds tap
     (one that holds none would be left at -inf with idx -1).
     """
@@ -64,9 +67,10 @@ def maxpool2d_forward(
             w, w_ok = _inside(OW, SW, PW, kw, DW, W)  # (OW,)
             v = xp[:, :, _tap(kh, DH, SH, OH), _tap(kw, DW, SW, OW)]  # (N, C, OH, OW)
             ok = h_ok[:, None] & w_ok[None, :]  # (OH, OW): the tap hits a real element
-            # Strict > keeps the first maximum. The idx < 0 clause lets the first in-bounds tap
-            # claim the window even when its value is -inf, so idx always names a real element.
-            take = ok & ((v > y) | (idx < 0))
+            # Strict > keeps the first maximum; a NaN always takes the window. The idx < 0
+            # clause lets the first in-bounds tap claim the window even when its value is
+            # -inf, so idx always names a real element.
+            take = ok & ((v > y) | np.isnan(v) | (idx < 0))
             y = np.where(take, v, y)
             idx = np.where(take, h[:, None] * W + w[None, :], idx)
     return y, idx
@@ -246,15 +250,17 @@ def adaptive_maxpool2d_forward(x: np.ndarray, OH: int, OW: int) -> tuple[np.ndar
     """Adaptive max pooling x (N, C, H, W) -> (y (N, C, OH, OW), idx (N, C, OH, OW) int64).
 
     Windows as in adaptive_avgpool2d_forward; idx holds h*W + w of the first maximum in
-    row-major window order, as for maxpool2d_forward.
+    row-major window order, or of the last NaN, as for maxpool2d_forward.
     """
     N, C, H, W = x.shape
     y = np.empty((N, C, OH, OW), dtype=x.dtype)
     idx = np.empty((N, C, OH, OW), dtype=np.int64)
     for i, (h0, h1) in enumerate(_adaptive_bounds(OH, H)):
         for j, (w0, w1) in enumerate(_adaptive_bounds(OW, W)):
-            win = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)  # (N, C, window size), row-major
-            a = win.argmax(axis=2)  # (N, C); argmax returns the first maximum
+            win = x[:, :, h0:h1, w0:w1].reshape(N, C, (h1 - h0) * (w1 - w0))  # row-major
+            a = win.argmax(axis=2)  # (N, C): the first maximum (or the first NaN)
+            nan = np.isnan(win)  # the last NaN, as max pooling picks it:
+            a = np.where(nan.any(axis=2), win.shape[2] - 1 - nan[:, :, ::-1].argmax(axis=2), a)
             y[:, :, i, j] = np.take_along_axis(win, a[:, :, None], axis=2)[:, :, 0]
             ww = w1 - w0
             idx[:, :, i, j] = (h0 + a // ww) * W + (w0 + a % ww)

@@ -10,12 +10,12 @@ One batch is made in four vectorised steps::
 
 Randomness. The loader owns a ``numpy.random.Generator`` seeded from ``seed`` (by default a
 seed drawn from minicnn's generator, so ``minicnn.manual_seed`` fixes it). At the start of
-every epoch it draws, from that generator, the epoch's permutation (when shuffling) and one
-epoch seed; batch ``b``'s transform generator is seeded with ``(epoch seed, b)``. So epoch k
-depends only on the generator state after k epochs, and batch b only on that state and b:
-:meth:`DataLoader.state_dict` records the state at the start of the current epoch and how many
-batches were delivered, and a loader that loads it yields exactly the remaining batches,
-augmentations included, without recomputing the skipped ones.
+every epoch (when its first batch is asked for) it draws, from that generator, the epoch's
+permutation (when shuffling) and one epoch seed; batch ``b``'s transform generator is seeded
+with ``(epoch seed, b)``. So epoch k depends only on the generator state after k epochs, and
+batch b only on that state and b: :meth:`DataLoader.state_dict` records the state at the start
+of the current epoch and how many batches were delivered, and a loader that loads it yields
+exactly the remaining batches, augmentations included, without recomputing the skipped ones.
 """
 
 from __future__ import annotations
@@ -103,6 +103,9 @@ class DataLoader:
         return N // B if self.drop_last else -(-N // B)
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        # A generator: its body runs when the first batch is asked for, not when iter() is
+        # called, so an iterator made and dropped (a progress bar may call iter() twice)
+        # draws nothing, starts no epoch and spends no resume position.
         name = self.backend or _backend.get_backend()
         start_state = copy.deepcopy(self._generator.bit_generator.state)
         N = len(self.dataset)
@@ -117,7 +120,7 @@ class DataLoader:
         )
         if self.prefetch:
             batches = _prefetched(batches, self.prefetch)
-        return _counted(batches, progress)
+        yield from _counted(batches, progress)
 
     def _make_batch(
         self, order: np.ndarray, b: int, epoch_seed: int, name: str

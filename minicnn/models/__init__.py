@@ -23,6 +23,7 @@ from minicnn.models.resnet import (
 )
 from minicnn.models.resnet_imagenet import ResNet, resnet18, resnet34
 from minicnn.models.vgg import VGG, VGGCifar, vgg11, vgg13, vgg16, vgg19, vgg_cifar
+from minicnn.models.weights import Weights, get_weights, list_weights
 
 MODELS = {
     "lenet5": lenet5,
@@ -85,4 +86,7 @@ __all__ = [
     "vgg16",
     "vgg19",
     "vgg_cifar",
+    "Weights",
+    "get_weights",
+    "list_weights",
 ]

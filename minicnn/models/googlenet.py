@@ -100,11 +100,19 @@ MINI_BLOCKS = {
 
 
 class GoogLeNetOutputs(NamedTuple):
-    """What :class:`GoogLeNet` returns in training mode: three (N, num_classes) logits."""
+    """What :class:`GoogLeNet` returns in training mode: three (N, num_classes) logits.
+
+    :func:`googlenet_loss` uses all three; predictions come from the main head alone, so
+    ``argmax`` is the logits' and a training loop treats these outputs as it treats logits.
+    """
 
     logits: Tensor
     aux_logits2: Tensor | None
     aux_logits1: Tensor | None
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """The predicted classes: ``logits.argmax(dim)``."""
+        return self.logits.argmax(dim, keepdim)
 
 
 class BasicConv2d(nn.Module):

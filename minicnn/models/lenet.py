@@ -17,7 +17,10 @@ that trains faster.
 
 from __future__ import annotations
 
+from typing import Any
+
 from minicnn import nn
+from minicnn.models.weights import resolve
 from minicnn.tensor import Tensor
 
 VARIANTS = ("classic", "relu")
@@ -63,6 +66,27 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 
 
-def lenet5(num_classes: int = 10, in_channels: int = 1, variant: str = "relu") -> LeNet5:
-    """LeNet-5; see :class:`LeNet5`."""
-    return LeNet5(num_classes, in_channels, variant)
+def lenet5(
+    num_classes: int | None = None,
+    in_channels: int | None = None,
+    variant: str | None = None,
+    weights: Any = None,
+) -> LeNet5:
+    """LeNet-5; see :class:`LeNet5`. Arguments left as None take the defaults (10 classes,
+    1 channel, ``"relu"``), or the checkpoint's values when ``weights`` is given.
+
+    ``weights``: ``"mnist"`` (99.3% on the MNIST test set), ``"mnist-0-4"`` (trained on digits
+    0-4 only, five outputs), a :class:`~minicnn.models.weights.Weights` entry, or the path of an
+    ``.npz`` state dict. The model is returned in training mode, as in PyTorch: call ``.eval()``
+    before predicting. Inputs are prepared by ``get_weights("lenet5", name).transforms()``.
+    """
+    kwargs, state = resolve(
+        "lenet5",
+        weights,
+        {"num_classes": num_classes, "in_channels": in_channels, "variant": variant},
+        {"num_classes": 10, "in_channels": 1, "variant": "relu"},
+    )
+    model = LeNet5(**kwargs)
+    if state is not None:
+        model.load_state_dict(state)
+    return model

@@ -16,7 +16,10 @@ ResNet-20 with option A has 269,722 parameters. ``plain=True`` drops every short
 
 from __future__ import annotations
 
+from typing import Any
+
 from minicnn import nn
+from minicnn.models.weights import resolve
 from minicnn.nn import functional as F
 from minicnn.tensor import Tensor
 
@@ -103,12 +106,32 @@ class CifarResNet(nn.Module):
 
 
 def _resnet(depth: int, plain: bool = False):
-    def build(num_classes: int = 10, in_channels: int = 3, shortcut: str = "A") -> CifarResNet:
-        return CifarResNet(depth, num_classes, in_channels, shortcut, plain)
+    arch = f"{'plain' if plain else 'resnet'}{depth}"
 
-    kind = "plain" if plain else "resnet"
-    build.__name__ = f"{kind}{depth}"
-    build.__doc__ = f"{'Plain' if plain else 'Res'}Net-{depth} for 32x32 inputs (see the module)."
+    def build(
+        num_classes: int | None = None,
+        in_channels: int | None = None,
+        shortcut: str | None = None,
+        weights: Any = None,
+    ) -> CifarResNet:
+        kwargs, state = resolve(
+            arch,
+            weights,
+            {"num_classes": num_classes, "in_channels": in_channels, "shortcut": shortcut},
+            {"num_classes": 10, "in_channels": 3, "shortcut": "A"},
+        )
+        model = CifarResNet(depth, plain=plain, **kwargs)
+        if state is not None:
+            model.load_state_dict(state)
+        return model
+
+    build.__name__ = arch
+    build.__doc__ = (
+        f"{'Plain' if plain else 'Res'}Net-{depth} for 32x32 inputs (see the module). Arguments "
+        f"left as None take the defaults (10 classes, 3 channels, shortcut 'A') or the "
+        f"checkpoint's values. weights: a registered name (resnet20: 'fashion-mnist'), a Weights "
+        f"entry or the path of an .npz state dict; the model is returned in training mode."
+    )
     return build
 
 

@@ -4,7 +4,8 @@ A Module is a tree. Assigning an attribute does the bookkeeping (``__setattr__``
 :class:`Parameter` goes into ``_parameters``, a Module into ``_modules``, and a tensor
 registered with :meth:`Module.register_buffer` (running statistics, say) into ``_buffers``.
 Everything else (``parameters()``, ``state_dict()``, ``to()``, ``train()``, ``repr``) is a
-walk over that tree. ``model(x)`` calls ``forward(x)``, then any forward hooks.
+walk over that tree. ``model(x)`` calls ``forward(x)``, then any forward hooks; backward hooks
+(:meth:`Module.register_full_backward_hook`) see the gradients of a call's inputs and outputs.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from minicnn import autograd, backend
+from minicnn.autograd import RemovableHandle
+from minicnn.nn.hooks import BackwardHookCall
 from minicnn.nn.parameter import Parameter
-from minicnn.tensor import Tensor, as_dtype
-
-_hook_ids = itertools.count()
+from minicnn.tensor import Tensor
 
 
 class IncompatibleKeys(NamedTuple):
@@ -28,23 +29,6 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook``; ``handle.remove()`` detaches the hook."""
-
-    def __init__(self, hooks: dict[int, Callable[..., Any]], key: int) -> None:
-        self._hooks = hooks
-        self.id = key
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 class Module:
@@ -74,27 +58,43 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; every subclass defines it."""
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define it")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        backward_hooks = self.__dict__.get("_backward_hooks")  # absent in old pickles
+        call = None
+        if backward_hooks and autograd.is_grad_enabled():
+            call = BackwardHookCall(self, backward_hooks)
+            args = call.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:
                 output = result
+        if call is not None:
+            output = call.wrap_outputs(output)
         return output
 
     def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> RemovableHandle:
         """Call ``hook(module, inputs, output)`` after every forward; a non-None return
         replaces the output. Returns a handle whose ``remove()`` detaches the hook."""
-        if not callable(hook):
-            raise TypeError(f"hook: expected a callable, got {type(hook).__name__}")
-        key = next(_hook_ids)
-        self._forward_hooks[key] = hook
-        return RemovableHandle(self._forward_hooks, key)
+        return autograd.add_hook(self._forward_hooks, hook)
+
+    def register_full_backward_hook(
+        self, hook: Callable[[Module, tuple, tuple], Any]
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when backward has the gradients of a
+        call: ``grad_input`` one per positional argument (None where it is no tensor or needs
+        no gradient), ``grad_output`` one per output tensor. A non-None return, a tuple like
+        ``grad_input``, replaces it. Returns a handle whose ``remove()`` detaches the hook.
+        How the gradients are caught: ``minicnn/nn/hooks.py``."""
+        if "_backward_hooks" not in self.__dict__:
+            object.__setattr__(self, "_backward_hooks", OrderedDict())
+        return autograd.add_hook(self._backward_hooks, hook)
 
     # ----- registration ---------------------------------------------------------------------
     def _check_name(self, kind: str, name: Any) -> None:
@@ -348,12 +348,15 @@ class Module:
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
     ) -> IncompatibleKeys:
-        """Copy values (Tensors or NumPy arrays) into this module's parameters and buffers.
+        """Copy values (Tensors or arrays) into this module's parameters and buffers.
 
-        Every key is checked before anything is copied, so a failed load leaves the module
-        unchanged. A shape mismatch is always an error; missing and unexpected keys are errors
-        when ``strict``, and are otherwise returned as ``(missing_keys, unexpected_keys)``.
-        Values are cast to the target's dtype and moved to its backend.
+        All or nothing: every key, shape and dtype is checked, and every value converted,
+        before anything is copied, and one error lists every problem, so a failed load leaves
+        the module unchanged. A shape mismatch or a value that cannot become the target's dtype
+        (text, objects, complex numbers, or floats for an integer buffer) is always an error;
+        missing and unexpected keys are errors when ``strict``, and are otherwise returned as
+        ``(missing_keys, unexpected_keys)``. Values are cast to the target's dtype and moved to
+        its backend.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"state_dict: expected a mapping, got {type(state_dict).__name__}")
@@ -367,59 +370,72 @@ class Module:
             errors.append("unexpected key(s) in state_dict: " + ", ".join(map(repr, unexpected)))
         values = {}
         for name, target in targets.items():
-            if name not in state_dict:
-                continue
-            value = state_dict[name]
-            data = value.array if isinstance(value, Tensor) else value
-            if not backend.is_array(data):
-                data = np.asarray(data)
-            if tuple(data.shape) != target.shape:
-                errors.append(
-                    f"size mismatch for {name}: expected shape {target.shape} (the module's), "
-                    f"received {tuple(data.shape)}"
-                )
-                continue
-            values[name] = backend.move(data, backend.backend_of_array(data), target.backend)
+            if name in state_dict:
+                value, error = self._loadable(name, state_dict[name], target)
+                if error is not None:
+                    errors.append(error)
+                else:
+                    values[name] = value
         if errors:
             raise RuntimeError(
                 f"error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
             )
-        for name, data in values.items():
-            target = targets[name]
-            target.array[...] = data.astype(target.dtype, copy=False)
+        for name, value in values.items():  # cannot fail: same shape, dtype and backend
+            targets[name].array[...] = value
         return IncompatibleKeys(missing, unexpected)
 
+    @staticmethod
+    def _loadable(name: str, value: Any, target: Tensor) -> tuple[Any, str | None]:
+        """``value`` as an array of ``target``'s shape, dtype and backend, or an error message."""
+        data = value.array if isinstance(value, Tensor) else value
+        if not backend.is_array(data):
+            try:
+                data = np.asarray(data)
+            except (TypeError, ValueError) as e:
+                return None, f"value for {name}: not an array ({e})"
+        if tuple(data.shape) != target.shape:
+            return None, (
+                f"size mismatch for {name}: expected shape {target.shape} (the module's), "
+                f"received {tuple(data.shape)}"
+            )
+        kinds = "biuf" if target.dtype.kind == "f" else "biu"  # no floats into an integer buffer
+        if data.dtype.kind not in kinds:
+            return None, (
+                f"dtype mismatch for {name}: expected values castable to {target.dtype.name} "
+                f"(the module's), received {data.dtype}"
+            )
+        moved = backend.move(data, backend.backend_of_array(data), target.backend)
+        return moved.astype(target.dtype, copy=False), None
+
     # ----- moving ---------------------------------------------------------------------------
-    def to(self, target: Any) -> Module:
-        """Move every parameter and buffer to backend ``target`` (``"numpy"``, ``"numba"``,
-        ``"cupy"``), or cast the floating-point ones to dtype ``target``; in place.
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move every parameter and buffer to a backend or device (``"numba"``, ``"cupy"``,
+        ``"cpu"``, ``"cuda"``, a ``minicnn.device``), and/or cast the floating-point ones to a
+        dtype (``to(float64)``, ``to(device, dtype)``, ``to(device=..., dtype=...)``); in place.
 
         The Parameter objects stay the same (their ``.array`` is replaced and ``.grad`` reset),
         so an optimizer made before the move keeps working. Returns ``self``.
         """
-        if isinstance(target, str) and target in backend.BACKENDS:
-            backend._require(target)
+        from minicnn.device import backend_for, parse_to
 
-            def convert(t: Tensor) -> None:
-                t.array = backend.move(t.array, t.backend, target)
-                t.backend = target
-        else:
-            try:
-                dtype = as_dtype(target, "target")
-            except TypeError:
-                raise TypeError(
-                    f"target: expected a backend ({', '.join(map(repr, backend.BACKENDS))}) "
-                    f"or a dtype, got {target!r}"
-                ) from None
-            if dtype.kind != "f":
-                raise TypeError(
-                    f"target: modules can be cast to float dtypes only, got {dtype.name}"
-                )
+        try:
+            target, dtype, _ = parse_to(args, kwargs)
+        except TypeError:
+            raise TypeError(
+                f"target: expected a backend ({', '.join(map(repr, backend.BACKENDS))}), a "
+                f"device or a dtype, got {args[0] if args else kwargs!r}"
+            ) from None
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"target: modules can be cast to float dtypes only, got {dtype.name}")
 
-            def convert(t: Tensor) -> None:
-                if t.dtype.kind == "f":  # integer buffers (num_batches_tracked) keep their dtype
-                    t.array = t.array.astype(dtype)
+        def convert(t: Tensor) -> None:
+            if target is not None:
+                name = backend._require(backend_for(target, t.backend))
+                t.array = backend.move(t.array, t.backend, name)
+                t.backend = name
+            if dtype is not None and t.dtype.kind == "f":  # integer buffers keep their dtype
+                t.array = t.array.astype(dtype)
 
         with autograd.no_grad():
             for t in itertools.chain(self.parameters(), self.buffers()):

@@ -5,11 +5,10 @@ dilation and groups.
                                                                        j*SW - PW + kw*DW]
 
 where g = o // (OC/G) is output channel o's group and Cg = C/G its input channels; taps that land
-in the padding read 0. The output size is derived at the top of
-``kernels/numpy_ref/conv.py``. The work happens in three kernels of the active backend:
-``conv2d_forward``, ``conv2d_backward_input`` (gx = the transposed convolution of gy) and
-``conv2d_backward_weight`` (gw = correlation of gy with x over the batch); gb = sum of gy over
-N, OH, OW.
+in the padding read 0. The output size is derived in ``kernels/geometry.py``. The work happens
+in three kernels of the active backend: ``conv2d_forward``, ``conv2d_backward_input`` (gx = the
+transposed convolution of gy) and ``conv2d_backward_weight`` (gw = correlation of gy with x
+over the batch); gb = sum of gy over N, OH, OW.
 """
 
 from __future__ import annotations
@@ -18,7 +17,15 @@ from typing import Any
 
 from minicnn import backend
 from minicnn.autograd import Function
-from minicnn.ops._args import check_tensor, out_size, pair
+from minicnn.ops._args import (
+    check_groups,
+    check_like,
+    check_out_size,
+    check_tensor,
+    contiguous,
+    conv_padding,
+    pair,
+)
 from minicnn.ops.shape import pad as _pad
 from minicnn.tensor import Tensor
 
@@ -29,14 +36,13 @@ class Conv2d(Function):
     def forward(
         self, x: Any, w: Any, b: Any, stride: tuple, padding: tuple, dilation: tuple, groups: int
     ) -> Any:
-        xp = backend.xp()
-        x, w = xp.ascontiguousarray(x), xp.ascontiguousarray(w)
+        x, w, b = contiguous(x, w, b)
         self.x, self.w, self.has_bias = x, w, b is not None
         self.params = (*stride, *padding, *dilation, groups)  # SH, SW, PH, PW, DH, DW, G
         return backend.kernel("conv2d_forward")(x, w, b, *self.params)
 
     def backward(self, gy: Any) -> tuple[Any, Any, Any]:
-        gy = backend.xp().ascontiguousarray(gy)
+        gy = contiguous(gy)
         x, w = self.x, self.w
         gx = gw = gb = None
         if self.needs_input_grad[0]:
@@ -75,44 +81,31 @@ def conv2d(
     """
     check_tensor("conv2d", "input", input, (4,), "(N, C, H, W)")
     check_tensor("conv2d", "weight", weight, (4,), "(OC, C/groups, KH, KW)")
+    check_like("conv2d", "weight", weight, input, "input", None)
     N, C, H, W = input.shape
     OC, Cg, KH, KW = weight.shape
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"conv2d: groups: expected a positive int, got {groups!r}")
-    if C % groups:
+    if 0 in (C, H, W, OC, KH, KW):
         raise ValueError(
-            f"conv2d: groups: expected a divisor of the input's {C} channels, got {groups}"
+            f"conv2d: input and weight: expected non-zero channels and sizes (the batch may be "
+            f"empty), got input of shape {input.shape} and weight of shape {weight.shape}"
         )
-    if OC % groups:
-        raise ValueError(
-            f"conv2d: groups: expected a divisor of the weight's {OC} output channels, got {groups}"
-        )
+    groups = check_groups("conv2d", groups, C, OC)
     if Cg * groups != C:
         raise ValueError(
             f"conv2d: weight: expected {C} // {groups} = {C // groups} input channels per group "
             f"(weight.shape[1]) for an input with {C} channels, got weight of shape {weight.shape}"
         )
     if bias is not None:
-        if not isinstance(bias, Tensor) or bias.shape != (OC,):
-            got = bias.shape if isinstance(bias, Tensor) else type(bias).__name__
-            raise ValueError(f"conv2d: bias: expected shape ({OC},), got {got}")
-    SH, SW = pair("conv2d: stride", stride, 1)
-    DH, DW = pair("conv2d: dilation", dilation, 1)
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = 0
-        elif padding == "same":
-            if (SH, SW) != (1, 1):
-                raise ValueError(f"conv2d: padding='same' requires stride 1, got stride={stride!r}")
-            (top, bottom), (left, right) = _same_padding(KH, DH), _same_padding(KW, DW)
-            if bottom != top or right != left:  # asymmetric: pad the extra row/column first
-                input = _pad(input, (0, right - left, 0, bottom - top))
-            padding = (top, left)
-        else:
-            raise ValueError(
-                f"conv2d: padding: expected an int, a pair, 'valid' or 'same', got {padding!r}"
-            )
-    PH, PW = pair("conv2d: padding", padding, 0)
-    out_size("conv2d", "height", input.shape[2], KH, SH, PH, DH)
-    out_size("conv2d", "width", input.shape[3], KW, SW, PW, DW)
+        check_like("conv2d", "bias", bias, input, "input", (OC,))
+    SH, SW = pair("conv2d", "stride", stride)
+    DH, DW = pair("conv2d", "dilation", dilation)
+    padding = conv_padding("conv2d", padding, stride)
+    if padding == "same":
+        (top, bottom), (left, right) = _same_padding(KH, DH), _same_padding(KW, DW)
+        if bottom != top or right != left:  # asymmetric: pad the extra row/column first
+            input = _pad(input, (0, right - left, 0, bottom - top))
+        padding = (top, left)
+    PH, PW = padding
+    check_out_size("conv2d", "height", input.shape[2], KH, SH, PH, DH)
+    check_out_size("conv2d", "width", input.shape[3], KW, SW, PW, DW)
     return Conv2d.apply(input, weight, bias, (SH, SW), (PH, PW), (DH, DW), groups)

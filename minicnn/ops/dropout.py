@@ -13,6 +13,7 @@ from typing import Any
 
 from minicnn import backend, random
 from minicnn.autograd import Function
+from minicnn.ops._args import check_probability, check_tensor
 from minicnn.tensor import Tensor
 
 
@@ -28,16 +29,10 @@ class Dropout(Function):
         return gy * self.scale
 
 
-def _check(op: str, input: Any, p: float) -> None:
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
-        raise ValueError(f"{op}: p: expected a probability in [0, 1), got {p!r}")
-
-
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout of single elements; the identity when not ``training`` or p == 0."""
-    _check("dropout", input, p)
+    check_tensor("dropout", "input", input)
+    check_probability("dropout", p)
     if not training or p == 0:
         return input
     return Dropout.apply(input, input.shape, float(p), random.draw_seed())
@@ -45,11 +40,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout of whole channels of an (N, C, H, W) input."""
-    _check("dropout2d", input, p)
-    if input.ndim != 4:
-        raise ValueError(
-            f"dropout2d: input: expected a 4-D tensor (N, C, H, W), got shape {input.shape}"
-        )
+    check_tensor("dropout2d", "input", input, (4,), "(N, C, H, W)")
+    check_probability("dropout2d", p)
     if not training or p == 0:
         return input
     return Dropout.apply(input, input.shape[:2] + (1, 1), float(p), random.draw_seed())

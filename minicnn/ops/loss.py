@@ -12,6 +12,7 @@ from typing import Any
 
 from minicnn import backend
 from minicnn.autograd import Function
+from minicnn.ops._args import check_choice, check_number
 from minicnn.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -19,6 +20,8 @@ REDUCTIONS = ("mean", "sum", "none")
 
 def _log_softmax(x: Any, dim: int) -> Any:
     xp = backend.xp()
+    if x.size == 0:  # nothing to normalise (and no maximum of an empty axis)
+        return xp.empty_like(x)
     shifted = x - x.max(axis=dim, keepdims=True)
     return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
@@ -51,22 +54,28 @@ class WeightedNLL(Function):
     """Loss from log-probabilities ``logp`` (M, C) and per-sample class coefficients.
 
     With ``A`` (M, C) the coefficient matrix (built by the caller from targets, class weights
-    and label smoothing), loss_i = -sum_c A[i, c] * logp[i, c], reduced by ``scale`` (M,)
-    (1 for sum/none, 1/total weight for mean). Gradient: g_logp = -A * scale * gy.
-    If ``fused`` the input is logits and log-softmax is applied inside; then
-    g_logits = g_logp - softmax * sum_c g_logp (the log-softmax chain rule).
+    and label smoothing), loss_i = -sum_c A[i, c] * logp[i, c]; the sum of the loss_i for
+    "sum", divided by ``total`` (the summed weight of the targets) for "mean". Gradient:
+    g_logp = -A * gy (/ total). If ``fused`` the input is logits and log-softmax is applied
+    inside; then g_logits = g_logp - softmax * sum_c g_logp (the log-softmax chain rule).
     """
 
-    def forward(self, x: Any, A: Any, scale: Any, reduction: str, fused: bool) -> Any:
+    def forward(self, x: Any, A: Any, total: Any, reduction: str, fused: bool) -> Any:
         logp = _log_softmax(x, 1) if fused else x
-        self.A, self.scale, self.reduction, self.fused = A, scale, reduction, fused
+        self.A, self.total, self.reduction, self.fused = A, total, reduction, fused
         self.logp = logp
-        losses = -(A * logp).sum(axis=1) * scale  # (M,)
-        return losses if reduction == "none" else losses.sum()
+        losses = -(A * logp).sum(axis=1)  # (M,)
+        if reduction == "none":
+            return losses
+        # With every target ignored (or none at all) the mean is 0 / 0 = nan, as in PyTorch.
+        return losses.sum() / total if reduction == "mean" else losses.sum()
 
     def backward(self, gy: Any) -> tuple[Any, None, None]:
         g_row = gy if self.reduction == "none" else gy.reshape(1)  # (M,) or (1,)
-        g_logp = -self.A * (self.scale * g_row)[:, None]  # (M, C)
+        A = self.A
+        if self.reduction == "mean":  # a zero total means A is zero too: the gradient is 0
+            A = A / backend.xp().where(self.total != 0, self.total, 1)
+        g_logp = -A * g_row[:, None]  # (M, C)
         if not self.fused:
             return g_logp, None, None
         p = backend.xp().exp(self.logp)
@@ -132,11 +141,6 @@ def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
     return LogSoftmax.apply(input, _dim("log_softmax", input, dim))
 
 
-def _check_reduction(reduction: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}")
-
-
 def _class_targets(op: str, input: Tensor, target: Any) -> tuple[Tensor, Any, Any, tuple]:
     """Validate (N, C, d1, ...) input and (N, d1, ...) integer targets; flatten to (M, C), (M,)."""
     if not isinstance(input, Tensor) or input.dtype.kind != "f":
@@ -175,9 +179,8 @@ def _coefficients(
     weight: Any,
     ignore_index: int,
     label_smoothing: float,
-    reduction: str,
 ) -> tuple[Any, Any]:
-    """The (M, C) coefficient matrix A and the (M,) reduction scale for WeightedNLL."""
+    """The (M, C) coefficient matrix A and the total weight of the targets for WeightedNLL."""
     xp = backend.xp(x.backend)
     dt = x.dtype
     valid = t != ignore_index  # (M,)
@@ -196,12 +199,8 @@ def _coefficients(
     onehot[xp.arange(M), safe_t] = 1
     A = (1 - label_smoothing) * onehot * w[safe_t][:, None] + (label_smoothing / C) * w[None, :]
     A = A * valid[:, None]
-    if reduction == "mean":
-        total = (w[safe_t] * valid).sum()
-        scale = xp.full(M, 1, dt) / total.astype(dt)
-    else:
-        scale = xp.ones(M, dt)
-    return A.astype(dt), scale
+    total = (w[safe_t] * valid).sum().astype(dt)  # 0-d
+    return A.astype(dt), total
 
 
 def cross_entropy(
@@ -218,17 +217,14 @@ def cross_entropy(
     ``reduction`` in {"mean", "sum", "none"}, and ``label_smoothing`` in [0, 1], which mixes the
     one-hot target with the uniform distribution over classes.
     """
-    _check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing: expected a value in [0, 1], got {label_smoothing}")
+    check_choice("cross_entropy", "reduction", reduction, REDUCTIONS)
+    check_number("cross_entropy", "label_smoothing", label_smoothing, 0, 1)
     x, t, C, out_shape = _class_targets("cross_entropy", input, target)
     if weight is None and label_smoothing == 0.0 and _plain_targets(x, t, C, ignore_index):
         loss = CrossEntropy.apply(x, t, reduction)
     else:
-        A, scale = _coefficients(
-            "cross_entropy", x, t, C, weight, ignore_index, label_smoothing, reduction
-        )
-        loss = WeightedNLL.apply(x, A, scale, reduction, True)
+        A, total = _coefficients("cross_entropy", x, t, C, weight, ignore_index, label_smoothing)
+        loss = WeightedNLL.apply(x, A, total, reduction, True)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
@@ -250,16 +246,16 @@ def nll_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood of log-probabilities ``input`` (N, C[, d...]) at ``target``."""
-    _check_reduction(reduction)
+    check_choice("nll_loss", "reduction", reduction, REDUCTIONS)
     x, t, C, out_shape = _class_targets("nll_loss", input, target)
-    A, scale = _coefficients("nll_loss", x, t, C, weight, ignore_index, 0.0, reduction)
-    loss = WeightedNLL.apply(x, A, scale, reduction, False)
+    A, total = _coefficients("nll_loss", x, t, C, weight, ignore_index, 0.0)
+    loss = WeightedNLL.apply(x, A, total, reduction, False)
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean (or summed) squared error; ``input`` and ``target`` must have the same shape."""
-    _check_reduction(reduction)
+    check_choice("mse_loss", "reduction", reduction, REDUCTIONS)
     if not isinstance(target, Tensor):
         raise TypeError(f"target: expected a Tensor, got {type(target).__name__}")
     if input.shape != target.shape:

@@ -18,7 +18,7 @@ from typing import Any
 
 from minicnn import backend
 from minicnn.autograd import Function
-from minicnn.ops._args import check_tensor
+from minicnn.ops._args import check_like, check_number, check_tensor, contiguous
 from minicnn.tensor import Tensor
 
 
@@ -26,13 +26,13 @@ class BatchNormTrain(Function):
     """x (N, C, L), gamma, beta (C,) -> y (N, C, L), normalised with batch statistics."""
 
     def forward(self, x: Any, gamma: Any, beta: Any, eps: float) -> Any:
-        x = backend.xp().ascontiguousarray(x)
+        x, gamma, beta = contiguous(x, gamma, beta)
         y, self.mean, self.invstd = backend.kernel("batchnorm_forward_train")(x, gamma, beta, eps)
         self.x, self.gamma = x, gamma
         return y
 
     def backward(self, gy: Any) -> tuple[Any, Any, Any]:
-        gy = backend.xp().ascontiguousarray(gy)
+        gy = contiguous(gy)
         gx, ggamma, gbeta = backend.kernel("batchnorm_backward")(
             gy, self.x, self.gamma, self.mean, self.invstd
         )
@@ -44,10 +44,9 @@ class BatchNormEval(Function):
     gx = gy * gamma * invstd; ggamma = sum(gy * xhat); gbeta = sum(gy)."""
 
     def forward(self, x: Any, gamma: Any, beta: Any, mean: Any, var: Any, eps: float) -> Any:
-        xp = backend.xp()
-        x = xp.ascontiguousarray(x)
+        x, gamma, beta, mean, var = contiguous(x, gamma, beta, mean, var)
         self.x, self.gamma, self.mean = x, gamma, mean
-        self.invstd = (1 / xp.sqrt(var + eps)).astype(x.dtype)
+        self.invstd = (1 / backend.xp().sqrt(var + eps)).astype(x.dtype)
         return backend.kernel("batchnorm_forward_eval")(x, mean, var, gamma, beta, eps)
 
     def backward(self, gy: Any) -> tuple[Any, Any, Any, None, None]:
@@ -59,17 +58,12 @@ class BatchNormEval(Function):
         return gx, ggamma, gbeta, None, None
 
 
-def _stat(name: str, t: Any, C: int, like: Tensor) -> None:
+def _stat(name: str, t: Any, C: int, input: Tensor) -> None:
     if t is None:
         return
     if not isinstance(t, Tensor):
         raise TypeError(f"batch_norm: {name}: expected a Tensor or None, got {type(t).__name__}")
-    if t.shape != (C,):
-        raise ValueError(f"batch_norm: {name}: expected shape ({C},), got {t.shape}")
-    if t.backend != like.backend:
-        raise TypeError(
-            f"batch_norm: {name} lives on backend {t.backend!r} but input on {like.backend!r}"
-        )
+    check_like("batch_norm", name, t, input, "input", (C,))
 
 
 def batch_norm(
@@ -100,17 +94,25 @@ def batch_norm(
         raise ValueError(
             "batch_norm: running_mean and running_var must both be given or both be None"
         )
-    if not 0.0 <= momentum <= 1.0:
-        raise ValueError(f"batch_norm: momentum: expected a value in [0, 1], got {momentum}")
-    if eps <= 0:
-        raise ValueError(f"batch_norm: eps: expected a positive number, got {eps}")
+    check_number("batch_norm", "momentum", momentum, 0, 1)
+    check_number("batch_norm", "eps", eps, 0, open_low=True)
+    if not training and running_mean is None:
+        raise ValueError(
+            "batch_norm: running_mean: evaluation (training=False) needs running statistics; "
+            "got None (use training=True to normalise with batch statistics)"
+        )
+    if input.numel() == 0:  # as PyTorch: an empty output, the running statistics untouched
+        shape = (1, C) + (1,) * (input.ndim - 2)
+        y = input * 1
+        y = y if weight is None else y * weight.reshape(shape)
+        return y if bias is None else y + bias.reshape(shape)
     x = input.reshape(N, C, -1)  # (N, C, L)
     M = N * x.shape[2]
     xp = backend.xp(input.backend)
     gamma = weight if weight is not None else xp.ones(C, input.dtype)
     beta = bias if bias is not None else xp.zeros(C, input.dtype)
     if training:
-        if M <= 1:
+        if M == 1:
             raise ValueError(
                 f"batch_norm: input: expected more than 1 value per channel when training, "
                 f"got input of shape {input.shape}"
@@ -120,8 +122,7 @@ def batch_norm(
         if running_mean is not None:
             update = backend.kernel("batchnorm_update_running", input.backend)
             running_mean.array, running_var.array = update(
-                running_mean.array,
-                running_var.array,
+                *contiguous(running_mean.array, running_var.array),
                 fn.mean,
                 fn.invstd,
                 float(momentum),
@@ -129,10 +130,5 @@ def batch_norm(
                 M,
             )
     else:
-        if running_mean is None:
-            raise ValueError(
-                "batch_norm: running_mean: evaluation (training=False) needs running statistics; "
-                "got None (use training=True to normalise with batch statistics)"
-            )
         y = BatchNormEval.apply(x, gamma, beta, running_mean, running_var, float(eps))
     return y.reshape(input.shape)

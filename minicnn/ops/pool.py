@@ -3,7 +3,8 @@
 Window (i, j) of a pooling with kernel K, stride S, padding P and dilation D covers input rows
 i*S - P + k*D for k < K (columns likewise). Max pooling treats padding as -inf, so padding never
 wins; its backward sends each output's gradient to the one input the forward chose (the first
-maximum in window order, so ties send it to exactly one element). Average pooling divides by
+maximum in window order, so ties send it to exactly one element). NaN propagates as in PyTorch:
+a window holding NaN gives NaN, and chooses its last NaN. Average pooling divides by
 the window size as PyTorch does (``count_include_pad``). Adaptive pooling chooses the windows
 itself: output cell i covers rows [floor(i*H/OH), ceil((i+1)*H/OH)).
 """
@@ -14,7 +15,13 @@ from typing import Any
 
 from minicnn import backend
 from minicnn.autograd import Function
-from minicnn.ops._args import check_tensor, out_size, pair
+from minicnn.ops._args import (
+    adaptive_output_size,
+    check_out_size,
+    check_tensor,
+    contiguous,
+    pool_window,
+)
 from minicnn.tensor import Tensor
 
 
@@ -22,13 +29,13 @@ class MaxPool2d(Function):
     """x (N, C, H, W) -> y (N, C, OH, OW); gx[n, c, h, w] = sum of gy where idx chose (h, w)."""
 
     def forward(self, x: Any, params: tuple, out: tuple) -> Any:
-        x = backend.xp().ascontiguousarray(x)
+        x = contiguous(x)
         self.params, self.in_hw = params, x.shape[2:]  # KH, KW, SH, SW, PH, PW, DH, DW
         y, self.idx = backend.kernel("maxpool2d_forward")(x, *params, *out)
         return y
 
     def backward(self, gy: Any) -> Any:
-        gy = backend.xp().ascontiguousarray(gy)
+        gy = contiguous(gy)
         return backend.kernel("maxpool2d_backward")(gy, self.idx, *self.in_hw, *self.params)
 
 
@@ -36,12 +43,12 @@ class AvgPool2d(Function):
     """x (N, C, H, W) -> y (N, C, OH, OW); gx spreads gy[i, j] / divisor over window (i, j)."""
 
     def forward(self, x: Any, params: tuple, out: tuple, count_include_pad: int) -> Any:
-        x = backend.xp().ascontiguousarray(x)
+        x = contiguous(x)
         self.params, self.in_hw, self.cip = params, x.shape[2:], count_include_pad
         return backend.kernel("avgpool2d_forward")(x, *params, *out, count_include_pad)
 
     def backward(self, gy: Any) -> Any:
-        gy = backend.xp().ascontiguousarray(gy)
+        gy = contiguous(gy)
         return backend.kernel("avgpool2d_backward")(gy, *self.in_hw, *self.params, self.cip)
 
 
@@ -49,12 +56,12 @@ class AdaptiveAvgPool2d(Function):
     """x (N, C, H, W) -> y (N, C, OH, OW), each cell the mean of its adaptive window."""
 
     def forward(self, x: Any, out: tuple) -> Any:
-        x = backend.xp().ascontiguousarray(x)
+        x = contiguous(x)
         self.in_hw = x.shape[2:]
         return backend.kernel("adaptive_avgpool2d_forward")(x, *out)
 
     def backward(self, gy: Any) -> Any:
-        gy = backend.xp().ascontiguousarray(gy)
+        gy = contiguous(gy)
         return backend.kernel("adaptive_avgpool2d_backward")(gy, *self.in_hw)
 
 
@@ -62,19 +69,25 @@ class AdaptiveMaxPool2d(Function):
     """x (N, C, H, W) -> y (N, C, OH, OW), each cell the max of its adaptive window."""
 
     def forward(self, x: Any, out: tuple) -> Any:
-        x = backend.xp().ascontiguousarray(x)
+        x = contiguous(x)
         self.in_hw = x.shape[2:]
         y, self.idx = backend.kernel("adaptive_maxpool2d_forward")(x, *out)
         return y
 
     def backward(self, gy: Any) -> Any:
-        gy = backend.xp().ascontiguousarray(gy)
+        gy = contiguous(gy)
         return backend.kernel("adaptive_maxpool2d_backward")(gy, self.idx, *self.in_hw)
 
 
 def _batched(op: str, input: Tensor) -> tuple[Tensor, bool]:
-    """Accept (N, C, H, W) or unbatched (C, H, W) as PyTorch does."""
+    """Accept (N, C, H, W) or unbatched (C, H, W) as PyTorch does; only the batch may be
+    empty."""
     check_tensor(op, "input", input, (3, 4), "(N, C, H, W) or (C, H, W)")
+    if 0 in input.shape[-3:]:
+        raise ValueError(
+            f"{op}: input: expected non-zero channels, height and width (only the batch may be "
+            f"empty), got shape {input.shape}"
+        )
     return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
 
 
@@ -91,18 +104,10 @@ def _window(
     dilation: Any,
     ceil_mode: bool,
 ) -> tuple[tuple, tuple]:
-    KH, KW = pair(f"{op}: kernel_size", kernel_size, 1)
-    SH, SW = pair(f"{op}: stride", (KH, KW) if stride is None or stride == () else stride, 1)
-    PH, PW = pair(f"{op}: padding", padding, 0)
-    DH, DW = pair(f"{op}: dilation", dilation, 1)
-    if PH > KH // 2 or PW > KW // 2:
-        raise ValueError(
-            f"{op}: padding: expected at most half the kernel size ({KH // 2}, {KW // 2}), "
-            f"got ({PH}, {PW})"
-        )
+    KH, KW, SH, SW, PH, PW, DH, DW = pool_window(op, kernel_size, stride, padding, dilation)
     H, W = input.shape[2:]
-    OH = out_size(op, "height", H, KH, SH, PH, DH, ceil_mode)
-    OW = out_size(op, "width", W, KW, SW, PW, DW, ceil_mode)
+    OH = check_out_size(op, "height", H, KH, SH, PH, DH, ceil_mode)
+    OW = check_out_size(op, "width", W, KW, SW, PW, DW, ceil_mode)
     _every_window_touches_input(op, "height", H, KH, SH, PH, DH, OH)
     _every_window_touches_input(op, "width", W, KW, SW, PW, DW, OW)
     return (KH, KW, SH, SW, PH, PW, DH, DW), (OH, OW)
@@ -163,9 +168,10 @@ def avg_pool2d(
 
 
 def _adaptive_size(op: str, x: Tensor, output_size: Any) -> tuple[int, int]:
-    if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
-        output_size = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(output_size))
-    OH, OW = pair(f"{op}: output_size", output_size, 1)
+    output_size = adaptive_output_size(op, output_size)
+    if not isinstance(output_size, (tuple, list)):
+        return int(output_size), int(output_size)
+    OH, OW = (x.shape[2 + i] if s is None else int(s) for i, s in enumerate(output_size))
     return OH, OW
 
 

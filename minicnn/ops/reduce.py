@@ -1,8 +1,14 @@
 """Reductions: ``sum, mean, max, min, var`` over ``dim`` (``axis``), with ``keepdim``.
 
 A reduction's backward re-inserts the reduced axes as size 1 and broadcasts ``gy`` back over
-them. ``max``/``min`` reduce like ``torch.amax``: when several elements tie for the maximum the
-gradient is shared equally among them.
+them. ``amax``/``amin`` (and ``max``/``min`` of a whole tensor) share the gradient equally
+among elements that tie for the maximum; ``max(x, dim)`` returns ``(values, indices)``, as
+PyTorch, and its gradient goes to the one element each index names.
+
+Special values follow PyTorch: NaN propagates; the sum of nothing is 0 and its mean NaN; the
+variance divides by max(n - correction, 0), so that of one value is 0 / 0 = NaN; ``max``,
+``min`` and the arg-reductions refuse an empty reduced axis (there is no value to return) but
+return an empty result when only another axis is empty.
 """
 
 from __future__ import annotations
@@ -137,7 +143,7 @@ def mean(
     return Mean.apply(input, dims, keep)
 
 
-def max(
+def amax(
     input: Tensor,
     dim: Any = None,
     keepdim: bool = False,
@@ -145,13 +151,14 @@ def max(
     axis: Any = None,
     keepdims: bool | None = None,
 ) -> Tensor:
-    """Largest value over ``dim`` (as ``torch.amax``; ties share the gradient)."""
-    dims, keep = _dim_args("max", input, dim, keepdim, axis, keepdims)
-    _nonempty("max", input)
+    """Largest value over ``dim`` (an int, a tuple, or None for all; as ``torch.amax``); ties
+    share the gradient."""
+    dims, keep = _dim_args("amax", input, dim, keepdim, axis, keepdims)
+    _nonempty("amax", input, dims)
     return Max.apply(input, dims, keep)
 
 
-def min(
+def amin(
     input: Tensor,
     dim: Any = None,
     keepdim: bool = False,
@@ -159,10 +166,33 @@ def min(
     axis: Any = None,
     keepdims: bool | None = None,
 ) -> Tensor:
-    """Smallest value over ``dim`` (as ``torch.amin``; ties share the gradient)."""
-    dims, keep = _dim_args("min", input, dim, keepdim, axis, keepdims)
-    _nonempty("min", input)
+    """Smallest value over ``dim`` (an int, a tuple, or None for all; as ``torch.amin``); ties
+    share the gradient."""
+    dims, keep = _dim_args("amin", input, dim, keepdim, axis, keepdims)
+    _nonempty("amin", input, dims)
     return Max.apply(input, dims, keep, minimum=True)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
+    """As ``torch.max``: ``max(x)`` the largest value (a 0-d tensor, as ``amax``); ``max(x,
+    dim)`` the pair ``(values, indices)`` along int ``dim``; ``max(a, b)`` the elementwise
+    maximum. The last two live in ``ops/extra`` (``indexing.extremum``, ``compare``)."""
+    if dim is None and not kw:
+        _nonempty("max", input)
+        return Max.apply(input, normalize_dims("max", None, input.ndim), False)
+    from minicnn.ops.extra.indexing import extremum
+
+    return extremum("max", input, dim, keepdim, kw, minimum=False)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:
+    """As ``torch.min``: ``min(x)``, ``(values, indices) = min(x, dim)``, or ``min(a, b)``."""
+    if dim is None and not kw:
+        _nonempty("min", input)
+        return Max.apply(input, normalize_dims("min", None, input.ndim), False, minimum=True)
+    from minicnn.ops.extra.indexing import extremum
+
+    return extremum("min", input, dim, keepdim, kw, minimum=True)
 
 
 def var(
@@ -196,23 +226,46 @@ def std(
     return var(input, dim, keepdim, correction=correction, unbiased=unbiased).sqrt()
 
 
-def _nonempty(op: str, input: Tensor) -> None:
-    if input.numel() == 0:
-        raise ValueError(f"{op}: expected a non-empty tensor, got shape {input.shape}")
+def _nonempty(op: str, input: Tensor, dims: tuple[int, ...] | None = None) -> None:
+    """A max, min or arg-reduction has no value over nothing: as PyTorch, each reduced axis
+    must be non-empty (other axes may be empty: the result is then empty too)."""
+    if dims is None or len(dims) == input.ndim:  # a reduction over everything
+        if input.numel() == 0:
+            raise ValueError(f"{op}: expected a non-empty tensor, got shape {input.shape}")
+        return
+    for d in dims:
+        if input.shape[d] == 0:
+            raise ValueError(
+                f"{op}: dim {d}: expected a non-zero size to reduce over, got shape {input.shape}"
+            )
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the largest value (flat when ``dim`` is None); not differentiable."""
-    _nonempty("argmax", input)
+def argmax(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
+) -> Tensor:
+    """Index of the largest value (flat when ``dim`` is None; a NaN wins, as in PyTorch);
+    ``axis`` is NumPy's name for ``dim``. Not differentiable."""
+    if axis is not None:
+        if dim is not None:
+            raise ValueError("argmax: pass dim or axis, not both")
+        dim = axis
+    _nonempty("argmax", input, None if dim is None else normalize_dims("argmax", dim, input.ndim))
     data = input.array.argmax(axis=dim)
     if keepdim and dim is not None:
         data = backend.xp(input.backend).expand_dims(data, dim)
     return Tensor._from_op(data.astype("int64"), input.backend, None)
 
 
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the smallest value (flat when ``dim`` is None); not differentiable."""
-    _nonempty("argmin", input)
+def argmin(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None
+) -> Tensor:
+    """Index of the smallest value (flat when ``dim`` is None; a NaN wins, as in PyTorch);
+    ``axis`` is NumPy's name for ``dim``. Not differentiable."""
+    if axis is not None:
+        if dim is not None:
+            raise ValueError("argmin: pass dim or axis, not both")
+        dim = axis
+    _nonempty("argmin", input, None if dim is None else normalize_dims("argmin", dim, input.ndim))
     data = input.array.argmin(axis=dim)
     if keepdim and dim is not None:
         data = backend.xp(input.backend).expand_dims(data, dim)

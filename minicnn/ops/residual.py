@@ -10,6 +10,7 @@ from typing import Any
 
 from minicnn import backend
 from minicnn.autograd import Function
+from minicnn.ops._args import check_like, check_tensor, contiguous
 from minicnn.tensor import Tensor
 
 
@@ -17,24 +18,20 @@ class ResidualAdd(Function):
     """y = x + shortcut (then max(y, 0) if relu). gx = gshortcut = gy (* (y > 0))."""
 
     def forward(self, x: Any, shortcut: Any, relu: bool) -> Any:
-        xp = backend.xp()
         self.relu = int(relu)
-        self.y = backend.kernel("residual_add_forward")(
-            xp.ascontiguousarray(x), xp.ascontiguousarray(shortcut), self.relu
-        )
+        self.y = backend.kernel("residual_add_forward")(*contiguous(x, shortcut), self.relu)
         return self.y
 
     def backward(self, gy: Any) -> tuple[Any, Any]:
-        gy = backend.xp().ascontiguousarray(gy)
+        gy = contiguous(gy)
         g = backend.kernel("residual_add_backward")(gy, self.y, self.relu)
         return g, g
 
 
 def residual_add(x: Tensor, shortcut: Tensor, relu: bool = False) -> Tensor:
     """``x + shortcut`` (then ReLU if ``relu``); both must have the same shape."""
-    for name, t in (("x", x), ("shortcut", shortcut)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"residual_add: {name} must be a Tensor, got {type(t).__name__}")
+    check_tensor("residual_add", "x", x)
+    check_tensor("residual_add", "shortcut", shortcut)
     if x.shape != shortcut.shape:
         raise ValueError(
             f"residual_add: shortcut: expected the shape of x {x.shape}, got {shortcut.shape}. "
@@ -42,4 +39,5 @@ def residual_add(x: Tensor, shortcut: Tensor, relu: bool = False) -> Tensor:
             "through a projection first (a strided 1x1 Conv2d, 'option B') or subsample and "
             "zero-pad it ('option A')"
         )
+    check_like("residual_add", "shortcut", shortcut, x, "x", x.shape)
     return ResidualAdd.apply(x, shortcut, bool(relu))

@@ -1,7 +1,8 @@
 """Optimizers and learning-rate schedulers.
 
 Reading order: ``optimizer`` (the base class: parameter groups, state, ``step``, saving), then
-``sgd`` and ``adam`` (each an update rule on raw arrays), then ``lr_scheduler``.
+``sgd`` and ``adam`` (each an update rule on raw arrays), ``rmsprop``, ``adagrad`` and
+``adadelta``, then ``lr_scheduler``.
 
 Usage, as in PyTorch::
 
@@ -16,8 +17,11 @@ Usage, as in PyTorch::
 """
 
 from minicnn.optim import lr_scheduler
+from minicnn.optim.adadelta import Adadelta
+from minicnn.optim.adagrad import Adagrad
 from minicnn.optim.adam import Adam, AdamW
 from minicnn.optim.optimizer import Optimizer
+from minicnn.optim.rmsprop import RMSprop
 from minicnn.optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from minicnn import backend
+from minicnn.optim._checks import check_step_arrays
 from minicnn.optim.optimizer import Optimizer, check_number
 from minicnn.tensor import Tensor
 
@@ -73,6 +74,8 @@ class Adam(Optimizer):
             raise ValueError(f"betas: expected two numbers (beta1, beta2) in [0, 1), got {betas!r}")
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict) -> None:
+        # Broadcasting would quietly stretch a grad of the wrong shape over p: check it first.
+        grad = check_step_arrays(type(self).__name__, p, grad, state)
         xp = backend.xp(p.backend)
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+import numbers
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from minicnn.optim.optimizer import Optimizer
@@ -66,7 +67,46 @@ class LRScheduler:
         return {k: _copy(v) for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` saved (the optimizer's lrs come from its own)."""
+        """Restore what :meth:`state_dict` saved (the optimizer's lrs come from its own).
+
+        All or nothing: every key and the kind of every value (number, string, list, ...) is
+        checked first, and one error lists every missing, unexpected and mismatched entry.
+        """
+        errors = self._state_errors(state_dict, "state_dict")
+        if errors:
+            raise ValueError(
+                f"state_dict: error(s) in loading the state of {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
+        self._set_state(state_dict)
+
+    def _state_errors(self, state_dict: Any, where: str) -> list[str]:
+        """Every reason ``state_dict`` cannot be loaded here (empty when it can)."""
+        if not isinstance(state_dict, Mapping):
+            return [f"{where}: expected a mapping, got {type(state_dict).__name__}"]
+        mine = self.state_dict()
+        errors = []
+        missing = [k for k in mine if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in mine]
+        if missing:
+            errors.append(f"{where}: missing key(s) " + ", ".join(map(repr, missing)))
+        if unexpected:
+            errors.append(f"{where}: unexpected key(s) " + ", ".join(map(repr, unexpected)))
+        for key in mine:
+            if key not in state_dict:
+                continue
+            want, got = _kind(mine[key]), _kind(state_dict[key])
+            if "none" not in (want, got) and want != got:
+                errors.append(f"{where}[{key!r}]: expected a {want}, received a {got}")
+            elif key in ("base_lrs", "_last_lr") and want == got == "list":
+                if len(state_dict[key]) != len(mine[key]):
+                    errors.append(
+                        f"{where}[{key!r}]: expected one value per parameter group "
+                        f"({len(mine[key])}), received {len(state_dict[key])}"
+                    )
+        return errors
+
+    def _set_state(self, state_dict: Mapping[str, Any]) -> None:
         self.__dict__.update({k: _copy(v) for k, v in state_dict.items()})
 
     def __repr__(self) -> str:
@@ -218,17 +258,26 @@ class SequentialLR(LRScheduler):
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+    def _state_errors(self, state_dict: Any, where: str) -> list[str]:
+        errors = super()._state_errors(state_dict, where)
+        saved = state_dict.get("_schedulers") if isinstance(state_dict, Mapping) else None
+        if isinstance(saved, (list, tuple)):
+            if len(saved) != len(self._schedulers):
+                errors.append(
+                    f"{where}['_schedulers']: expected {len(self._schedulers)} scheduler(s) "
+                    f"(this SequentialLR's), received {len(saved)}"
+                )
+            else:
+                for i, (s, sd) in enumerate(zip(self._schedulers, saved)):
+                    errors += s._state_errors(sd, f"{where}['_schedulers'][{i}]")
+        return errors
+
+    def _set_state(self, state_dict: Mapping[str, Any]) -> None:
         state = dict(state_dict)
         saved = state.pop("_schedulers")
-        if len(saved) != len(self._schedulers):
-            raise ValueError(
-                f"state_dict: expected {len(self._schedulers)} scheduler(s) (this "
-                f"SequentialLR's), received {len(saved)}"
-            )
-        super().load_state_dict(state)
+        super()._set_state(state)
         for s, sd in zip(self._schedulers, saved):
-            s.load_state_dict(sd)
+            s._set_state(sd)
 
 
 class OneCycleLR(LRScheduler):
@@ -395,6 +444,21 @@ def _per_group(name: str, value: Any, n: int) -> list[float]:
     return [value] * n
 
 
+def _kind(value: Any) -> str:
+    """What sort of value a scheduler field holds, for load_state_dict's checks."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, numbers.Real):
+        return "number"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, Mapping):
+        return "dict"
+    return type(value).__name__
+
+
 def _copy(value: Any) -> Any:
     """A copy of the plain containers a scheduler keeps (lists, dicts, tuples of numbers)."""
     if isinstance(value, list):
@@ -402,3 +466,7 @@ def _copy(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     return value
+
+
+# More schedulers (ExponentialLR, LambdaLR, MultiplicativeLR, ReduceLROnPlateau), in their module.
+from minicnn.optim.lr_scheduler_extra import *  # noqa: E402, F401, F403

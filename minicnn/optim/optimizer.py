@@ -154,50 +154,77 @@ class Optimizer:
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore hyperparameters and state saved by :meth:`state_dict`.
 
-        The saved groups must match this optimizer's in number and size. Arrays move to each
-        parameter's backend and are cast to its dtype. Everything is checked before anything
-        changes, so a failed load leaves the optimizer as it was.
+        All or nothing: the saved groups must match this optimizer's in number and size, every
+        group must hold this optimizer's hyperparameters, and every state array must have its
+        parameter's shape and a real dtype; one error lists every problem, and a failed load
+        leaves the optimizer as it was. Arrays move to each parameter's backend and are cast
+        to its dtype.
         """
         if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError(
                 "state_dict: expected a mapping with keys 'state' and 'param_groups' "
                 f"(from Optimizer.state_dict()), got {type(state_dict).__name__}"
             )
-        saved_groups = state_dict["param_groups"]
+        saved_groups = list(state_dict["param_groups"])
+        saved_state = state_dict["state"]
+        errors = []
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(
-                f"state_dict: expected {len(self.param_groups)} parameter group(s) (this "
-                f"optimizer's), received {len(saved_groups)}"
+            errors.append(
+                f"expected {len(self.param_groups)} parameter group(s) (this optimizer's), "
+                f"received {len(saved_groups)}"
             )
-        by_index: dict[int, Tensor] = {}
+        by_index: dict[Any, Tensor] = {}
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if not isinstance(saved, Mapping) or "params" not in saved:
+                errors.append(f"parameter group {i}: expected a dict with 'params'")
+                continue
             if len(saved["params"]) != len(group["params"]):
-                raise ValueError(
-                    f"state_dict: parameter group {i} expected {len(group['params'])} "
-                    f"parameter(s) (this optimizer's), received {len(saved['params'])}"
+                errors.append(
+                    f"parameter group {i} expected {len(group['params'])} parameter(s) (this "
+                    f"optimizer's), received {len(saved['params'])}"
                 )
+            missing = sorted(k for k in self.defaults if k not in saved)
+            if missing:
+                errors.append(f"parameter group {i}: missing hyperparameter(s) {missing}")
             by_index.update(zip(saved["params"], group["params"]))
+        if not isinstance(saved_state, Mapping):
+            errors.append(f"'state': expected a mapping, got {type(saved_state).__name__}")
+            saved_state = {}
 
         new_state: dict[Tensor, dict[str, Any]] = {}
-        for key, saved_state in state_dict["state"].items():
+        for key, entries in saved_state.items():
             if key not in by_index:
-                raise ValueError(
-                    f"state_dict: state for parameter index {key!r}, which no group names"
-                )
+                errors.append(f"state for parameter index {key!r}, which no group names")
+                continue
+            if not isinstance(entries, Mapping):
+                errors.append(f"state of parameter {key}: expected a dict")
+                continue
             p = by_index[key]
             new_state[p] = {}
-            for name, value in saved_state.items():
+            for name, value in entries.items():
                 if backend.is_array(value):
                     if tuple(value.shape) != p.shape:
-                        raise ValueError(
-                            f"state_dict: state {name!r} of parameter {key}: expected shape "
-                            f"{p.shape} (the parameter's), received {tuple(value.shape)}"
+                        errors.append(
+                            f"state {name!r} of parameter {key}: expected shape {p.shape} "
+                            f"(the parameter's), received {tuple(value.shape)}"
                         )
+                        continue
+                    if value.dtype.kind not in "biuf":
+                        errors.append(
+                            f"state {name!r} of parameter {key}: expected a real dtype, "
+                            f"received {value.dtype}"
+                        )
+                        continue
                     value = backend.move(value, backend.backend_of_array(value), p.backend)
                     value = value.astype(p.dtype)  # also copies, so the saved dict stays as is
                 else:
                     value = copy.deepcopy(value)
                 new_state[p][name] = value
+        if errors:
+            raise ValueError(
+                f"state_dict: error(s) in loading the state of {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
 
         for group, saved in zip(self.param_groups, saved_groups):
             params = group["params"]

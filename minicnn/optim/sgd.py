@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from minicnn import backend
+from minicnn.optim._checks import check_step_arrays
 from minicnn.optim.optimizer import Optimizer, check_number
 from minicnn.tensor import Tensor
 
@@ -61,7 +62,9 @@ class SGD(Optimizer):
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict) -> None:
         # The whole update is one fused kernel (kernels/*/optim.py), written out in the
-        # docstring above; it changes p.array and the momentum buffer in place.
+        # docstring above; it changes p.array and the momentum buffer in place, so both must be
+        # contiguous and grad must match them (the kernel trusts every size it is given).
+        grad = check_step_arrays("SGD", p, grad, state)
         buf = None
         first = False
         if group["momentum"] != 0:

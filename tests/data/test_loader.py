@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import threading
 
@@ -276,3 +277,39 @@ def test_arguments_are_validated():
     with pytest.raises(TypeError, match="dataset"):
         DataLoader(5)
     assert "DataLoader(ArrayDataset, batch_size=1" in repr(DataLoader(ds, seed=0))
+
+
+def test_an_iterator_made_and_dropped_draws_nothing():
+    """iter() alone starts no epoch: a progress bar that calls it and drops the result (tqdm
+    does, in its constructor) leaves the order, the epoch count and a resume position as
+    they were."""
+    t = Compose([RandomCrop(4, padding=1), AddNoise()])
+
+    def make():
+        return DataLoader(numbered(23), batch_size=4, shuffle=True, seed=5, transform=t)
+
+    plain, probed = make(), make()
+    for _ in range(3):
+        for _ in range(2):
+            iter(probed)  # made and dropped
+        assert_same_batches(as_arrays(probed), as_arrays(plain))
+    assert probed.state_dict() == plain.state_dict()
+
+    source = make()
+    it = iter(source)
+    next(it), next(it)
+    state = source.state_dict()
+    resumed = make()
+    resumed.load_state_dict(state)
+    iter(resumed)  # must not spend the resume position
+    assert resumed.state_dict()["batch"] == 2
+    assert_same_batches(as_arrays(resumed), as_arrays(it))
+
+
+def test_a_tqdm_wrapped_loader_gives_the_same_batches():
+    tqdm = pytest.importorskip("tqdm.auto").tqdm  # its constructor calls iter() once more
+    plain = DataLoader(numbered(20), batch_size=3, shuffle=True, seed=1, transform=AddNoise())
+    wrapped = DataLoader(numbered(20), batch_size=3, shuffle=True, seed=1, transform=AddNoise())
+    with open(os.devnull, "w") as sink:
+        for _ in range(2):
+            assert_same_batches(as_arrays(tqdm(wrapped, file=sink)), as_arrays(plain))

@@ -10,7 +10,13 @@ import inspect
 
 import numpy as np
 import pytest
-from minicnn.kernels import KERNEL_NAMES, KERNEL_SIGNATURES
+from minicnn.kernels import (
+    DIRECT_NAMES,
+    DIRECT_SIGNATURES,
+    HEAVY_KERNELS,
+    KERNEL_NAMES,
+    KERNEL_SIGNATURES,
+)
 
 BACKEND_MODULES = ["numpy_ref", "numba_cpu", "cuda"]
 
@@ -26,6 +32,39 @@ def test_backend_exports_every_kernel_with_the_contract_signature(module):
     assert tuple(kernels) == KERNEL_NAMES or set(kernels) == set(KERNEL_NAMES)
     for name in KERNEL_NAMES:
         assert _parameters(kernels[name]) == KERNEL_SIGNATURES[name], name
+
+
+@pytest.mark.parametrize("module", BACKEND_MODULES)
+def test_backend_exports_every_direct_twin_with_the_contract_signature(module):
+    """DIRECT holds a twin of every heavy kernel, with the fast kernel's parameters; each twin
+    is called <name>_direct in the table and in its source, so a search finds all three."""
+    direct = importlib.import_module(f"minicnn.kernels.{module}").DIRECT
+    assert set(direct) == set(DIRECT_NAMES)
+    for name in DIRECT_NAMES:
+        assert _parameters(direct[name]) == DIRECT_SIGNATURES[name], name
+        assert direct[name].__name__ == name
+
+
+def test_every_heavy_kernel_has_a_twin_with_its_parameters():
+    assert set(HEAVY_KERNELS) <= set(KERNEL_NAMES)
+    assert DIRECT_NAMES == tuple(f"{name}_direct" for name in HEAVY_KERNELS)
+    for name in HEAVY_KERNELS:
+        assert DIRECT_SIGNATURES[f"{name}_direct"] == KERNEL_SIGNATURES[name]
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "numba"])
+def test_backend_kernel_fetches_a_direct_twin_by_its_name(backend_name):
+    import minicnn
+    from minicnn import backend
+
+    package = {"numpy": "numpy_ref", "numba": "numba_cpu"}[backend_name]
+    module = importlib.import_module(f"minicnn.kernels.{package}")
+    with minicnn.use_backend(backend_name):
+        assert backend.kernel("conv2d_forward") is module.KERNELS["conv2d_forward"]
+        for name in DIRECT_NAMES:
+            assert backend.kernel(name) is module.DIRECT[name]
+    with pytest.raises(KeyError, match="conv2d_sideways_direct"):
+        backend.kernel("conv2d_sideways_direct", backend_name)
 
 
 def test_kernels_never_import_minicnn():

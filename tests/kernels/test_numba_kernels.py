@@ -8,28 +8,18 @@ kernel returned the input dtype and left its inputs untouched.
 """
 
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from minicnn.kernels import KERNEL_SIGNATURES
 from minicnn.kernels import numba_cpu as NB
 from minicnn.kernels import numpy_ref as R
+from minicnn.kernels.geometry import out_size
+
+from tests.ops.cnn_strategies import with_specials
 
 RTOL = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-10}
 DTYPES = st.sampled_from([np.float32, np.float64])
-
-
-def out_size(L, K, S, P, D):
-    return (L + 2 * P - D * (K - 1) - 1) // S + 1
-
-
-def pool_out_size(L, K, S, P, D, ceil_mode):
-    """PyTorch's pooling output size; in ceil mode the last window must start inside the
-    input or the left padding."""
-    span = L + 2 * P - D * (K - 1) - 1
-    O = (span + (S - 1 if ceil_mode else 0)) // S + 1
-    if ceil_mode and (O - 1) * S >= L + P:
-        O -= 1
-    return O
 
 
 def run(kernel, *args):
@@ -194,10 +184,13 @@ def test_conv2d_resnet_layer_shapes():
 
 def draw_input(draw, rng, shape, dtype):
     """Pooling input: continuous values, or a few integers so that windows hold ties and the
-    first-maximum rule decides max pooling's index."""
+    first-maximum rule decides max pooling's index; either with NaN, inf or -inf in a few
+    places (max pooling picks a window's last NaN, as PyTorch)."""
     if draw(st.booleans()):
-        return rng.integers(-2, 3, shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
+        x = rng.integers(-2, 3, shape).astype(dtype)
+    else:
+        x = rng.standard_normal(shape).astype(dtype)
+    return draw(with_specials(x)) if draw(st.booleans()) else x
 
 
 @st.composite
@@ -213,8 +206,8 @@ def pool_cases(draw, dilation=True):
     W = DW * (KW - 1) + 1 - 2 * PW + draw(st.integers(0, 8))
     assume(H >= 1 and W >= 1)
     ceil_mode = draw(st.booleans())
-    OH = pool_out_size(H, KH, SH, PH, DH, ceil_mode)
-    OW = pool_out_size(W, KW, SW, PW, DW, ceil_mode)
+    OH = out_size(H, KH, SH, PH, DH, ceil_mode)
+    OW = out_size(W, KW, SW, PW, DW, ceil_mode)
     assume(OH >= 1 and OW >= 1)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     return dict(
@@ -227,6 +220,7 @@ def pool_cases(draw, dilation=True):
     )
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf + -inf in the inputs
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(pool_cases())
 def test_maxpool2d_parity(case):
@@ -261,6 +255,7 @@ def test_maxpool2d_ties_pick_first_in_window_order():
     np.testing.assert_array_equal(gx[0, 0], counts.reshape(3, 4))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf + -inf in the inputs
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(pool_cases(dilation=False), st.sampled_from([0, 1]))
 def test_avgpool2d_parity(case, count_include_pad):
@@ -295,6 +290,7 @@ def adaptive_cases(draw):
     )
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf + -inf in the inputs
 @settings(max_examples=30, deadline=None, derandomize=True)
 @given(adaptive_cases())
 def test_adaptive_pool_parity(case):
@@ -399,8 +395,65 @@ def test_dropout_mask_large_and_extreme():
 def test_residual_add_parity(dtype, shape, relu, seed):
     rng = np.random.default_rng(seed)
     x, shortcut, gy = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    x[(0,) * len(shape)] = np.nan  # relu keeps NaN, and its gradient there is 0, as PyTorch
     y = run(NB.residual_add_forward, x, shortcut, relu)
     assert_close(y, R.residual_add_forward(x, shortcut, relu), dtype)
     assert_close(
         run(NB.residual_add_backward, gy, y, relu), R.residual_add_backward(gy, y, relu), dtype
     )
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    DTYPES,
+    st.lists(st.integers(0, 6), min_size=1, max_size=3),
+    st.sampled_from([0.0, 0.9]),
+    st.sampled_from([0.0, 0.1]),
+    st.sampled_from([0.0, 1e-2]),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_sgd_update_parity(
+    dtype, shape, momentum, dampening, weight_decay, nesterov, maximize, first, seed
+):
+    nesterov = nesterov and momentum > 0 and dampening == 0
+    rng = np.random.default_rng(seed)
+    p, grad, buf = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    grad.reshape(-1)[:1] = np.nan  # a NaN gradient makes its parameter NaN, on both
+    args = (0.1, momentum, dampening, weight_decay, nesterov, maximize, first)
+    p_ref, buf_ref = p.copy(), buf.copy()
+    R.sgd_update_(p_ref, grad, buf_ref if momentum else None, *args)
+    grad_before = grad.copy()
+    NB.sgd_update_(p, grad, buf if momentum else None, *args)
+    np.testing.assert_array_equal(grad, grad_before)  # grad is only read
+    assert_close(p, p_ref, dtype)
+    assert_close(buf, buf_ref, dtype)
+
+
+def test_an_empty_batch_gives_empty_results():
+    """N = 0 is the one empty size the contract allows: empty outputs, a zero weight gradient."""
+    x, w, gy = np.zeros((0, 3, 5, 5)), np.ones((4, 3, 3, 3)), np.zeros((0, 4, 3, 3))
+    idx = np.zeros((0, 3, 2, 2), np.int64)
+    calls = [
+        ("conv2d_forward", (x, w, None, 1, 1, 0, 0, 1, 1, 1)),
+        ("conv2d_backward_input", (gy, w, 5, 5, 1, 1, 0, 0, 1, 1, 1)),
+        ("conv2d_backward_weight", (gy, x, 3, 3, 1, 1, 0, 0, 1, 1, 1)),
+        ("maxpool2d_forward", (x, 2, 2, 2, 2, 0, 0, 1, 1, 2, 2)),
+        ("maxpool2d_backward", (gy[:, :3, :2, :2], idx, 5, 5, 2, 2, 2, 2, 0, 0, 1, 1)),
+        ("avgpool2d_forward", (x, 2, 2, 2, 2, 0, 0, 2, 2, 1)),
+        ("avgpool2d_backward", (gy[:, :3, :2, :2], 5, 5, 2, 2, 2, 2, 0, 0, 1)),
+        ("adaptive_avgpool2d_forward", (x, 2, 2)),
+        ("adaptive_avgpool2d_backward", (gy[:, :3, :2, :2], 5, 5)),
+        ("adaptive_maxpool2d_forward", (x, 2, 2)),
+        ("adaptive_maxpool2d_backward", (gy[:, :3, :2, :2], idx, 5, 5)),
+        ("batchnorm_forward_eval", (np.zeros((0, 3, 4)), *np.ones((4, 3)), 1e-5)),
+        ("residual_add_forward", (np.zeros((0, 3)), np.zeros((0, 3)), 1)),
+        ("residual_add_backward", (np.zeros((0, 3)), np.zeros((0, 3)), 1)),
+    ]
+    for name, args in calls:
+        got, want = NB.KERNELS[name](*args), R.KERNELS[name](*args)
+        for g, r in zip(*((o if isinstance(o, tuple) else (o,)) for o in (got, want)), strict=True):
+            assert g.shape == r.shape and g.dtype == r.dtype, name
+            np.testing.assert_array_equal(g, r, err_msg=name)

@@ -17,7 +17,7 @@ def test_kernels_dict_follows_the_contract():
         assert fn is getattr(R, name)
         assert tuple(inspect.signature(fn).parameters) == KERNEL_SIGNATURES[name], name
     for name in ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"):
-        loop = getattr(R, name + "_loop")
+        loop = getattr(R, name + "_direct")
         assert tuple(inspect.signature(loop).parameters) == KERNEL_SIGNATURES[name]
         assert loop not in R.KERNELS.values()
 
@@ -39,9 +39,9 @@ def kernel_calls(dtype):
         ("conv2d_forward", (x, w, b, *conv)),
         ("conv2d_backward_input", (gy_conv, w, 6, 5, *conv)),
         ("conv2d_backward_weight", (gy_conv, x, 3, 2, *conv)),
-        ("conv2d_forward_loop", (x, w, None, *conv)),
-        ("conv2d_backward_input_loop", (gy_conv, w, 6, 5, *conv)),
-        ("conv2d_backward_weight_loop", (gy_conv, x, 3, 2, *conv)),
+        ("conv2d_forward_direct", (x, w, None, *conv)),
+        ("conv2d_backward_input_direct", (gy_conv, w, 6, 5, *conv)),
+        ("conv2d_backward_weight_direct", (gy_conv, x, 3, 2, *conv)),
         ("maxpool2d_forward", (x, 2, 3, 2, 2, 1, 1, 1, 1, 3, 3)),
         ("maxpool2d_backward", (gy_pool, idx, 6, 5, 2, 3, 2, 2, 1, 1, 1, 1)),
         ("avgpool2d_forward", (x, 2, 3, 2, 2, 1, 1, 3, 3, 0)),

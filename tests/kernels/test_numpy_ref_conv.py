@@ -5,10 +5,7 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from minicnn.kernels import numpy_ref as R
-
-
-def out_size(L, K, S, P, D):
-    return (L + 2 * P - D * (K - 1) - 1) // S + 1
+from minicnn.kernels.geometry import out_size
 
 
 @st.composite
@@ -48,19 +45,19 @@ def test_im2col_matches_loops(case):
     KH, KW = w.shape[2:]
     np.testing.assert_allclose(
         R.conv2d_forward(x, w, b, *geom),
-        R.conv2d_forward_loop(x, w, b, *geom),
+        R.conv2d_forward_direct(x, w, b, *geom),
         rtol=1e-12,
         atol=1e-12,
     )
     np.testing.assert_allclose(
         R.conv2d_backward_input(gy, w, H, W, *geom),
-        R.conv2d_backward_input_loop(gy, w, H, W, *geom),
+        R.conv2d_backward_input_direct(gy, w, H, W, *geom),
         rtol=1e-12,
         atol=1e-12,
     )
     np.testing.assert_allclose(
         R.conv2d_backward_weight(gy, x, KH, KW, *geom),
-        R.conv2d_backward_weight_loop(gy, x, KH, KW, *geom),
+        R.conv2d_backward_weight_direct(gy, x, KH, KW, *geom),
         rtol=1e-12,
         atol=1e-12,
     )

@@ -7,15 +7,9 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from minicnn.kernels import numpy_ref as R
+from minicnn.kernels.geometry import out_size
 
-
-def pool_out_size(L, K, S, P, D, ceil_mode):
-    """PyTorch's pooling output size; in ceil mode the last window must start before L + P."""
-    span = L + 2 * P - D * (K - 1) - 1
-    O = (-(-span // S) if ceil_mode else span // S) + 1
-    if ceil_mode and (O - 1) * S >= L + P:
-        O -= 1
-    return O
+from tests.ops.cnn_strategies import with_specials
 
 
 def distinct_values(rng, shape):
@@ -25,7 +19,7 @@ def distinct_values(rng, shape):
 
 
 def maxpool_oracle(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
-    """Max pooling one scalar at a time; first maximum in window order wins."""
+    """Max pooling one scalar at a time; first maximum in window order wins, or the last NaN."""
     N, C, H, W = x.shape
     y = np.zeros((N, C, OH, OW))
     idx = np.zeros((N, C, OH, OW), dtype=np.int64)
@@ -34,8 +28,11 @@ def maxpool_oracle(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
         for kh in range(KH):
             for kw in range(KW):
                 h, w = oh * SH - PH + kh * DH, ow * SW - PW + kw * DW
-                if 0 <= h < H and 0 <= w < W and (best is None or x[n, c, h, w] > best):
-                    best, where = x[n, c, h, w], h * W + w
+                if not (0 <= h < H and 0 <= w < W):
+                    continue
+                v = x[n, c, h, w]  # PyTorch's rule: a tap wins if v > best or v is NaN
+                if best is None or v > best or np.isnan(v):
+                    best, where = v, h * W + w
         y[n, c, oh, ow], idx[n, c, oh, ow] = best, where
     return y, idx
 
@@ -50,8 +47,8 @@ def maxpool_cases(draw, max_extra=6, max_channels=3, max_batch=2):
     W = DW * (KW - 1) + 1 - 2 * PW + draw(st.integers(0, max_extra))
     assume(H >= 1 and W >= 1)
     ceil_mode = draw(st.booleans())
-    OH = pool_out_size(H, KH, SH, PH, DH, ceil_mode)
-    OW = pool_out_size(W, KW, SW, PW, DW, ceil_mode)
+    OH = out_size(H, KH, SH, PH, DH, ceil_mode)
+    OW = out_size(W, KW, SW, PW, DW, ceil_mode)
     assume(OH >= 1 and OW >= 1)
     # With dilation a window can fall entirely on padding; the caller never asks for one.
     rows_ok = all(any(0 <= o * SH - PH + k * DH < H for k in range(KH)) for o in range(OH))
@@ -73,6 +70,24 @@ def test_maxpool_matches_oracle(case):
     np.testing.assert_array_equal(y, y_ref)
     np.testing.assert_array_equal(idx, idx_ref)
     assert idx.dtype == np.int64
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(maxpool_cases(), st.data())
+def test_maxpool_with_nan_and_inf_matches_oracle(case, data):
+    x, _, geom, (OH, OW) = case
+    x = data.draw(with_specials(x, max_count=4))
+    y, idx = R.maxpool2d_forward(x, *geom, OH, OW)
+    y_ref, idx_ref = maxpool_oracle(x, *geom, OH, OW)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
+
+
+def test_adaptive_maxpool_picks_the_last_nan():
+    x = np.array([1.0, np.nan, 3.0, np.nan, np.inf]).reshape(1, 1, 1, 5)
+    y, idx = R.adaptive_maxpool2d_forward(x, 1, 2)  # windows [0, 3) and [2, 5)
+    np.testing.assert_array_equal(y.ravel(), [np.nan, np.nan])
+    np.testing.assert_array_equal(idx.ravel(), [1, 3])
 
 
 def central_difference(f, a, eps):
@@ -183,8 +198,8 @@ def avgpool_cases(draw):
     W = KW - 2 * PW + draw(st.integers(0, 6))
     assume(H >= 1 and W >= 1)
     ceil_mode = draw(st.booleans())
-    OH = pool_out_size(H, KH, SH, PH, 1, ceil_mode)
-    OW = pool_out_size(W, KW, SW, PW, 1, ceil_mode)
+    OH = out_size(H, KH, SH, PH, 1, ceil_mode)
+    OW = out_size(W, KW, SW, PW, 1, ceil_mode)
     assume(OH >= 1 and OW >= 1)
     include = draw(st.sampled_from([0, 1]))
     N, C = draw(st.integers(1, 3)), draw(st.integers(1, 3))

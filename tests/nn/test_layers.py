@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from minicnn.kernels.geometry import out_size
 
 import minicnn
 import minicnn.nn as nn
@@ -22,10 +23,6 @@ def _x(*shape: int, seed: int = 1) -> minicnn.Tensor:
 def _same(a: minicnn.Tensor, b: minicnn.Tensor) -> None:
     assert a.shape == b.shape and a.backend == b.backend
     np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
-
-
-def _out(size: int, k: int, s: int, p: int, d: int = 1) -> int:
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
 # ----- Conv2d --------------------------------------------------------------------------------
@@ -53,7 +50,7 @@ def test_conv2d_shape_and_output(backend_name, C, OC, k, s, p, d, g, bias, HW):
     assert conv.weight.dtype == np.float32 and conv.weight.requires_grad
     x = _x(2, C, *HW)
     y = conv(x)
-    assert y.shape == (2, OC, _out(HW[0], KH, SH, PH, DH), _out(HW[1], KW, SW, PW, DW))
+    assert y.shape == (2, OC, out_size(HW[0], KH, SH, PH, DH), out_size(HW[1], KW, SW, PW, DW))
     _same(y, F.conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation, g))
 
 
@@ -189,7 +186,9 @@ def test_batchnorm_cumulative_average_and_options(backend_name):
     plain.eval()  # no running statistics: batch statistics even in evaluation
     _same(plain(x), F.batch_norm(x, None, None, training=True))
 
-    with pytest.raises(ValueError, match=r"BatchNorm2d: expected a \(N, C, H, W\) input"):
+    with pytest.raises(
+        ValueError, match=r"BatchNorm2d: input: expected a 4-D tensor \(N, C, H, W\)"
+    ):
         nn.BatchNorm2d(2)(_x(3, 2))
     with pytest.raises(ValueError, match="expected 2 channels"):
         nn.BatchNorm1d(2)(_x(3, 5))
@@ -283,42 +282,63 @@ def test_losses(backend_name):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: nn.Conv2d(0, 4, 3), "in_channels must be a positive int, got 0"),
-        (lambda: nn.Conv2d(3, 4, 3, groups=2), "in_channels must be divisible by groups=2, got 3"),
-        (lambda: nn.Conv2d(4, 3, 3, groups=2), "out_channels must be divisible by groups=2, got 3"),
+        (lambda: nn.Conv2d(0, 4, 3), "Conv2d: in_channels: expected an int >= 1, got 0"),
+        (
+            lambda: nn.Conv2d(3, 4, 3, groups=2),
+            "Conv2d: groups: expected a divisor of the 3 input channels, got 2",
+        ),
+        (
+            lambda: nn.Conv2d(4, 3, 3, groups=2),
+            "Conv2d: groups: expected a divisor of the 3 output channels, got 2",
+        ),
         (
             lambda: nn.Conv2d(3, 4, 0),
-            "kernel_size must be an int or a pair of positive ints, got 0",
+            "Conv2d: kernel_size: expected an int >= 1 or a pair of them, got 0",
         ),
-        (lambda: nn.Conv2d(3, 4, 3, stride=(1, 0)), r"stride must be .* got \(1, 0\)"),
-        (lambda: nn.Conv2d(3, 4, 3, padding=-1), "padding must be .*ints >= 0, got -1"),
-        (lambda: nn.Conv2d(3, 4, 3, padding="full"), "padding must be .* got 'full'"),
-        (lambda: nn.Conv2d(3, 4, 3, stride=2, padding="same"), "padding='same' needs stride 1"),
-        (lambda: nn.Conv2d(3, 4, 3, bias=None), "bias must be a bool, got None"),
+        (lambda: nn.Conv2d(3, 4, 3, stride=(1, 0)), r"Conv2d: stride: expected .* got \(1, 0\)"),
+        (
+            lambda: nn.Conv2d(3, 4, 3, padding=-1),
+            "Conv2d: padding: expected an int >= 0 or a pair of them, got -1",
+        ),
+        (lambda: nn.Conv2d(3, 4, 3, padding="full"), "Conv2d: padding: expected .* got 'full'"),
+        (
+            lambda: nn.Conv2d(3, 4, 3, stride=2, padding="same"),
+            "Conv2d: padding='same' requires stride 1",
+        ),
+        (lambda: nn.Conv2d(3, 4, 3, bias=None), "Conv2d: bias: expected a bool, got None"),
         (
             lambda: nn.MaxPool2d(2, padding=2),
-            "padding must be at most half of kernel_size=2, got 2",
+            r"MaxPool2d: padding: expected at most half the kernel size \(1, 1\), got \(2, 2\)",
         ),
-        (lambda: nn.MaxPool2d(0), "kernel_size must be .* got 0"),
-        (lambda: nn.AvgPool2d(2, stride=0), "stride must be .* got 0"),
-        (lambda: nn.AdaptiveAvgPool2d(0), "output_size must be .* got 0"),
-        (lambda: nn.AdaptiveMaxPool2d((2, 2, 2)), r"output_size must be .* got \(2, 2, 2\)"),
-        (lambda: nn.BatchNorm2d(0), "num_features must be a positive int, got 0"),
-        (lambda: nn.BatchNorm1d(3, eps=0), "eps must be a positive number, got 0"),
+        (lambda: nn.MaxPool2d(0), "MaxPool2d: kernel_size: expected .* got 0"),
+        (lambda: nn.AvgPool2d(2, stride=0), "AvgPool2d: stride: expected .* got 0"),
+        (lambda: nn.AdaptiveAvgPool2d(0), "AdaptiveAvgPool2d: output_size: expected .* got 0"),
+        (
+            lambda: nn.AdaptiveMaxPool2d((2, 2, 2)),
+            r"AdaptiveMaxPool2d: output_size: expected .* got \(2, 2, 2\)",
+        ),
+        (lambda: nn.BatchNorm2d(0), "BatchNorm2d: num_features: expected an int >= 1, got 0"),
+        (lambda: nn.BatchNorm1d(3, eps=0), "BatchNorm1d: eps: expected a positive number, got 0"),
         (
             lambda: nn.BatchNorm1d(3, momentum=1.5),
-            r"momentum must be a number in \[0, 1\] or None, got 1.5",
+            r"BatchNorm1d: momentum: expected a value in \[0, 1\], got 1.5",
         ),
-        (lambda: nn.Dropout(1.0), r"p must be a probability in \[0, 1\), got 1.0"),
-        (lambda: nn.Dropout2d(-0.1), r"p must be a probability in \[0, 1\), got -0.1"),
-        (lambda: nn.Linear(4, 0), "out_features must be a positive int, got 0"),
-        (lambda: nn.Linear(4.0, 2), "in_features must be a positive int, got 4.0"),
-        (lambda: nn.LeakyReLU("0.1"), "negative_slope must be a number, got '0.1'"),
-        (lambda: nn.Softmax(dim=None), "dim must be an int .* got None"),
-        (lambda: nn.Flatten(1.5), "start_dim must be an int, got 1.5"),
-        (lambda: nn.CrossEntropyLoss(reduction="avg"), "reduction must be one of .* got 'avg'"),
-        (lambda: nn.CrossEntropyLoss(label_smoothing=2), r"label_smoothing must be .* got 2"),
-        (lambda: nn.MSELoss(reduction=None), "reduction must be one of .* got None"),
+        (lambda: nn.Dropout(1.0), r"Dropout: p: expected a probability in \[0, 1\), got 1.0"),
+        (lambda: nn.Dropout2d(-0.1), r"Dropout2d: p: expected a probability in \[0, 1\), got -0.1"),
+        (lambda: nn.Linear(4, 0), "Linear: out_features: expected an int >= 1, got 0"),
+        (lambda: nn.Linear(4.0, 2), "Linear: in_features: expected an int >= 1, got 4.0"),
+        (lambda: nn.LeakyReLU("0.1"), "LeakyReLU: negative_slope: expected a number, got '0.1'"),
+        (lambda: nn.Softmax(dim=None), "Softmax: dim: expected an int, got None"),
+        (lambda: nn.Flatten(1.5), "Flatten: start_dim: expected an int, got 1.5"),
+        (
+            lambda: nn.CrossEntropyLoss(reduction="avg"),
+            "CrossEntropyLoss: reduction: expected one of .* got 'avg'",
+        ),
+        (
+            lambda: nn.CrossEntropyLoss(label_smoothing=2),
+            r"CrossEntropyLoss: label_smoothing: expected a value in \[0, 1\], got 2",
+        ),
+        (lambda: nn.MSELoss(reduction=None), "MSELoss: reduction: expected one of .* got None"),
     ],
 )
 def test_constructor_errors(make, message):

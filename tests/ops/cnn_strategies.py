@@ -9,6 +9,10 @@ full-Jacobian gradcheck is cheap; :func:`fast_mode` says when it is not.
 
 Values for max pooling are distinct (a shuffled ``arange`` times 0.1), so no window has a tie
 and a finite-difference nudge of 1e-6 never changes which element wins.
+
+Special values: :func:`with_specials` puts NaN, inf and -inf into drawn positions of an array,
+and ``min_batch=0`` lets :func:`pool_cases` draw an empty batch, for the tests that hold every
+backend to PyTorch's results on them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
+from minicnn.kernels.geometry import out_size
 
 import minicnn
 
@@ -53,6 +58,26 @@ def distinct(seed: int, shape: tuple[int, ...]) -> np.ndarray:
     return ((perm - n / 2) * 0.1).reshape(shape)
 
 
+SPECIAL_VALUES = (np.nan, np.inf, -np.inf)
+
+
+@st.composite
+def with_specials(
+    draw: Any, a: np.ndarray, max_count: int = 3, values: tuple[float, ...] = SPECIAL_VALUES
+) -> np.ndarray:
+    """A copy of ``a`` with 1 to ``max_count`` drawn entries set to drawn ``values`` (NaN, inf,
+    -inf by default); ``a`` itself is returned when it is empty."""
+    out = a.copy()
+    flat = out.reshape(-1)
+    if flat.size == 0:
+        return out
+    count = draw(st.integers(1, min(max_count, flat.size)))
+    where = draw(st.lists(st.integers(0, flat.size - 1), min_size=count, max_size=count))
+    for i in where:
+        flat[i] = draw(st.sampled_from(values))
+    return out
+
+
 def as_tensor(a: np.ndarray, requires_grad: bool = False) -> minicnn.Tensor:
     """A tensor on the current backend with ``a``'s dtype."""
     return minicnn.tensor(a, dtype=a.dtype, requires_grad=requires_grad)
@@ -66,16 +91,6 @@ def host(t: Any) -> np.ndarray:
 def _maybe_pair(draw: Any, a: int, b: int) -> Any:
     """``a`` as an int when both sides agree (sometimes), else the pair ``(a, b)``."""
     return a if a == b and draw(st.booleans()) else (a, b)
-
-
-def pool_out_size(L: int, K: int, S: int, P: int, D: int, ceil_mode: bool) -> int:
-    """PyTorch's pooling output length: floor (or ceil) of (L + 2P - D(K-1) - 1) / S, plus 1;
-    in ceil mode a last window that would start inside the right padding is dropped."""
-    span = L + 2 * P - D * (K - 1) - 1
-    O = (-(-span // S) if ceil_mode else span // S) + 1
-    if ceil_mode and (O - 1) * S >= L + P:
-        O -= 1
-    return O
 
 
 def windows_touch_input(O: int, S: int, P: int, K: int, D: int, L: int) -> bool:
@@ -135,8 +150,9 @@ class ConvCase:
     def out_hw(self) -> tuple[int, int]:
         top, bottom, left, right = self.pads
         (SH, SW), (DH, DW) = self.strides, self.dilations
-        OH = (self.H + top + bottom - DH * (self.KH - 1) - 1) // SH + 1
-        OW = (self.W + left + right - DW * (self.KW - 1) - 1) // SW + 1
+        # the padded input, with no further padding
+        OH = out_size(self.H + top + bottom, self.KH, SH, 0, DH)
+        OW = out_size(self.W + left + right, self.KW, SW, 0, DW)
         return OH, OW
 
     @property
@@ -230,8 +246,8 @@ class PoolCase:
     @property
     def out_hw(self) -> tuple[int, int]:
         return (
-            pool_out_size(self.H, self.KH, self.SH, self.PH, self.DH, self.ceil_mode),
-            pool_out_size(self.W, self.KW, self.SW, self.PW, self.DW, self.ceil_mode),
+            out_size(self.H, self.KH, self.SH, self.PH, self.DH, self.ceil_mode),
+            out_size(self.W, self.KW, self.SW, self.PW, self.DW, self.ceil_mode),
         )
 
     @property
@@ -251,9 +267,11 @@ class PoolCase:
 
 
 @st.composite
-def pool_cases(draw: Any, max_dilation: int = 2, max_elements: int = 60) -> PoolCase:
+def pool_cases(
+    draw: Any, max_dilation: int = 2, max_elements: int = 60, min_batch: int = 1
+) -> PoolCase:
     """Kernel 1-4, stride 1-3, padding 0 .. kernel//2, dilation 1 .. max_dilation, ceil mode
-    on or off; every window keeps at least one tap on the input."""
+    on or off, batch ``min_batch``-2; every window keeps at least one tap on the input."""
     KH, KW = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     PH, PW = draw(st.integers(0, KH // 2)), draw(st.integers(0, KW // 2))
@@ -264,13 +282,13 @@ def pool_cases(draw: Any, max_dilation: int = 2, max_elements: int = 60) -> Pool
     assume(H >= 1 and W >= 1)
     assume(H + 2 * PH >= span_h and W + 2 * PW >= span_w)  # the kernel fits
     ceil_mode = draw(st.booleans())
-    OH = pool_out_size(H, KH, SH, PH, DH, ceil_mode)
-    OW = pool_out_size(W, KW, SW, PW, DW, ceil_mode)
+    OH = out_size(H, KH, SH, PH, DH, ceil_mode)
+    OW = out_size(W, KW, SW, PW, DW, ceil_mode)
     # With dilation a window can fall wholly on padding (its max is -inf); leave those out.
     assume(windows_touch_input(OH, SH, PH, KH, DH, H))
     assume(windows_touch_input(OW, SW, PW, KW, DW, W))
     C = draw(st.integers(1, 2))
-    N = draw(st.integers(1, max(1, min(2, max_elements // (C * H * W)))))
+    N = draw(st.integers(min_batch, max(1, min(2, max_elements // (C * H * W)))))
     return PoolCase(N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, ceil_mode)
 
 

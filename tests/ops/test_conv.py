@@ -18,7 +18,7 @@ def conv_loop(case: ConvCase, x: np.ndarray, w: np.ndarray, b: np.ndarray | None
     is spelled out here, not taken from conv2d)."""
     top, bottom, left, right = case.pads
     xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
-    return R.conv2d_forward_loop(xp, w, b, *case.strides, 0, 0, *case.dilations, case.groups)
+    return R.conv2d_forward_direct(xp, w, b, *case.strides, 0, 0, *case.dilations, case.groups)
 
 
 def conv_inputs(case: ConvCase, seed: int, dtype=np.float64):
@@ -68,9 +68,9 @@ def test_conv2d_backward_matches_direct_loops(backend_name, dtype, rtol, case, s
     xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right))).astype(np.float64)
     geom = (*case.strides, 0, 0, *case.dilations, case.groups)
     gy64, w64 = gy.astype(np.float64), w.astype(np.float64)
-    gxp = R.conv2d_backward_input_loop(gy64, w64, *xp.shape[2:], *geom)
+    gxp = R.conv2d_backward_input_direct(gy64, w64, *xp.shape[2:], *geom)
     gx = gxp[:, :, top : top + case.H, left : left + case.W]  # padding has no gradient
-    gw = R.conv2d_backward_weight_loop(gy64, xp, case.KH, case.KW, *geom)
+    gw = R.conv2d_backward_weight_direct(gy64, xp, case.KH, case.KW, *geom)
     assert xt.grad.dtype == dtype and wt.grad.dtype == dtype
     np.testing.assert_allclose(host(xt.grad), gx, rtol=rtol, atol=rtol)
     np.testing.assert_allclose(host(wt.grad), gw, rtol=rtol, atol=rtol)
@@ -123,11 +123,11 @@ def test_non_contiguous_input_and_gradient(backend_name):
     xt = minicnn.transpose(leaf, 2, 3)  # a (N, C, H, W) view with swapped strides
     assert not xt.array.flags["C_CONTIGUOUS"]
     y = F.conv2d(xt, as_tensor(w), stride=(2, 1), padding=1)
-    expected = R.conv2d_forward_loop(x, w, None, 2, 1, 1, 1, 1, 1, 1)
+    expected = R.conv2d_forward_direct(x, w, None, 2, 1, 1, 1, 1, 1, 1)
     np.testing.assert_allclose(host(y), expected, rtol=1e-10, atol=1e-12)
     gy = uniform(10, y.shape[::-1]).transpose(3, 2, 1, 0)  # a non-contiguous gradient
     y.backward(as_tensor(gy))
-    gx = R.conv2d_backward_input_loop(gy, w, 6, 5, 2, 1, 1, 1, 1, 1, 1)
+    gx = R.conv2d_backward_input_direct(gy, w, 6, 5, 2, 1, 1, 1, 1, 1, 1)
     np.testing.assert_allclose(host(leaf.grad), gx.transpose(0, 1, 3, 2), rtol=1e-10, atol=1e-12)
 
 
@@ -160,7 +160,7 @@ BAD_ARGUMENTS = {
     "groups not dividing in_channels": (
         lambda: (_x(1, 3, 5, 5), _x(4, 1, 3, 3)),
         {"groups": 2},
-        r"groups.*3 channels, got 2",
+        r"groups.*3 input channels, got 2",
     ),
     "groups not dividing out_channels": (
         lambda: (_x(1, 4, 5, 5), _x(3, 2, 3, 3)),
@@ -261,3 +261,20 @@ def test_mixed_backends_are_a_type_error(monkeypatch):
     monkeypatch.setattr(minicnn.backend, "kernel", _kernel_must_not_run)
     with pytest.raises(TypeError, match=r"'numba'.*'numpy'"):
         F.conv2d(x, w)
+
+
+@settings(max_examples=10)
+@given(case=conv_cases(), seed=seeds())
+def test_conv2d_of_an_empty_batch(backend_name, case, seed):
+    """As PyTorch: an empty batch gives an empty output, and the weight and bias gradients are
+    sums over no samples, zero."""
+    N = 0
+    x = as_tensor(uniform(seed, (N, *case.x_shape[1:])), requires_grad=True)
+    w = as_tensor(uniform(seed + 1, case.w_shape), requires_grad=True)
+    b = as_tensor(uniform(seed + 2, (case.OC,)), requires_grad=True)
+    y = F.conv2d(x, w, b, **case.kwargs())
+    assert y.shape == (N, *case.y_shape[1:])
+    y.sum().backward()
+    assert x.grad.shape == x.shape
+    np.testing.assert_array_equal(host(w.grad), np.zeros(case.w_shape))
+    np.testing.assert_array_equal(host(b.grad), np.zeros(case.OC))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from helpers import check_op
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minicnn
 import minicnn.nn.functional as F
@@ -22,11 +23,13 @@ from .cnn_strategies import (
     pool_cases,
     seeds,
     uniform,
+    with_specials,
 )
 
 
 def maxpool_loop(x: np.ndarray, c: PoolCase) -> tuple[np.ndarray, np.ndarray]:
-    """Max over the in-bounds taps of each window; the first maximum in window order wins."""
+    """Max over the in-bounds taps of each window; the first maximum in window order wins.
+    PyTorch's kernels keep a tap when ``v > best or isnan(v)``: NaN wins, the last NaN most."""
     N, C, H, W = x.shape
     OH, OW = c.out_hw
     y = np.empty((N, C, OH, OW), x.dtype)
@@ -36,8 +39,11 @@ def maxpool_loop(x: np.ndarray, c: PoolCase) -> tuple[np.ndarray, np.ndarray]:
         for kh in range(c.KH):
             for kw in range(c.KW):
                 h, w = oh * c.SH - c.PH + kh * c.DH, ow * c.SW - c.PW + kw * c.DW
-                if 0 <= h < H and 0 <= w < W and (best is None or x[n, ch, h, w] > best):
-                    best, where = x[n, ch, h, w], h * W + w
+                if not (0 <= h < H and 0 <= w < W):
+                    continue
+                v = x[n, ch, h, w]
+                if best is None or v > best or np.isnan(v):
+                    best, where = v, h * W + w
         y[n, ch, oh, ow], idx[n, ch, oh, ow] = best, where
     return y, idx
 
@@ -62,6 +68,24 @@ def avgpool_loop(x: np.ndarray, c: PoolCase, count_include_pad: bool) -> np.ndar
 def adaptive_windows(O: int, L: int) -> list[tuple[int, int]]:
     """Output cell i covers [floor(i*L/O), ceil((i+1)*L/O))."""
     return [(math.floor(i * L / O), math.ceil((i + 1) * L / O)) for i in range(O)]
+
+
+def adaptive_max_loop(x: np.ndarray, OH: int, OW: int) -> tuple[np.ndarray, np.ndarray]:
+    """Adaptive max pooling one window at a time, with max pooling's rule (NaN wins)."""
+    N, C, H, W = x.shape
+    y = np.empty((N, C, OH, OW), x.dtype)
+    idx = np.empty((N, C, OH, OW), np.int64)
+    for n, ch in np.ndindex(N, C):
+        for i, (h0, h1) in enumerate(adaptive_windows(OH, H)):
+            for j, (w0, w1) in enumerate(adaptive_windows(OW, W)):
+                best = None
+                for h in range(h0, h1):
+                    for w in range(w0, w1):
+                        v = x[n, ch, h, w]
+                        if best is None or v > best or np.isnan(v):
+                            best, where = v, h * W + w
+                y[n, ch, i, j], idx[n, ch, i, j] = best, where
+    return y, idx
 
 
 def adaptive_loop(x: np.ndarray, OH: int, OW: int, reduce: str) -> np.ndarray:
@@ -172,6 +196,83 @@ def test_adaptive_pools_forward_match_loop(backend_name, dtype, rtol, case, seed
     flat = x.reshape(shape[0], shape[1], -1)
     picked = np.take_along_axis(flat, host(idx).reshape(shape[0], shape[1], -1), axis=2)
     np.testing.assert_array_equal(picked.reshape(host(mx).shape), host(mx))
+
+
+# NaN, inf and -inf, and empty batches: PyTorch's results on every backend.
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # sums of inf and -inf
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=25)
+@given(case=pool_cases(max_dilation=3, max_elements=150, min_batch=0), seed=seeds(), data=st.data())
+def test_max_pool2d_with_nan_and_inf_matches_pytorchs_rule(backend_name, dtype, case, seed, data):
+    x = data.draw(with_specials(distinct(seed, case.x_shape).astype(dtype), max_count=4))
+    xt = as_tensor(x, requires_grad=True)
+    y, idx = F.max_pool2d(xt, **case.kwargs(), return_indices=True)
+    y_ref, idx_ref = maxpool_loop(x, case)
+    np.testing.assert_array_equal(host(y), y_ref)  # NaN where the window holds one
+    np.testing.assert_array_equal(host(idx), idx_ref)  # at its last NaN, as PyTorch
+    y.sum().backward()  # each window's gradient goes to the element its index names
+    expected = np.zeros(x.size)
+    planes = np.arange(case.N * case.C).reshape(case.N, case.C, 1, 1) * (case.H * case.W)
+    np.add.at(expected, (idx_ref + planes).ravel(), 1.0)
+    np.testing.assert_array_equal(host(xt.grad), expected.reshape(x.shape))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=20)
+@given(case=adaptive_cases(), seed=seeds(), data=st.data())
+def test_adaptive_max_pool2d_with_nan_and_inf_matches_pytorchs_rule(
+    backend_name, dtype, case, seed, data
+):
+    shape, (OH, OW) = case
+    x = data.draw(with_specials(distinct(seed, shape).astype(dtype), max_count=4))
+    y, idx = F.adaptive_max_pool2d(as_tensor(x), (OH, OW), return_indices=True)
+    y_ref, idx_ref = adaptive_max_loop(x, OH, OW)
+    np.testing.assert_array_equal(host(y), y_ref)
+    np.testing.assert_array_equal(host(idx), idx_ref)
+
+
+def test_max_pool_nan_window_as_pytorch(backend_name):
+    """max_pool2d over [1, nan, 0.5, 0.2] is nan (not 1.0), with the index of the NaN; of two
+    NaNs the later one in window order is picked (PyTorch: v > best || isnan(v))."""
+    x = as_tensor(np.array([[[[1.0, np.nan], [0.5, 0.2]], [[np.nan, 1.0], [np.nan, 2.0]]]]))
+    y, idx = F.max_pool2d(x, 2, return_indices=True)
+    assert np.isnan(host(y)).all()
+    np.testing.assert_array_equal(host(idx).ravel(), [1, 2])
+    y, idx = F.adaptive_max_pool2d(as_tensor(np.array([[[1.0, np.nan]]])), 1, True)
+    assert np.isnan(host(y)).all() and host(idx).ravel().tolist() == [1]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # sums of inf and -inf
+def test_pools_with_infinities(backend_name):
+    x = np.array([[[[np.inf, 1.0], [2.0, 3.0]], [[-np.inf, -np.inf], [-np.inf, -np.inf]]]])
+    y, idx = F.max_pool2d(as_tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(host(y).ravel(), [np.inf, -np.inf])
+    np.testing.assert_array_equal(host(idx).ravel(), [0, 0])  # an all -inf window: its first
+    avg = host(F.avg_pool2d(as_tensor(x), 2)).ravel()
+    np.testing.assert_array_equal(avg, [np.inf, -np.inf])
+    both = np.array([[[[np.inf, -np.inf], [1.0, 2.0]]]])  # inf + -inf = nan
+    assert np.isnan(host(F.avg_pool2d(as_tensor(both), 2))).all()
+    assert np.isnan(host(F.adaptive_avg_pool2d(as_tensor(both), 1))).all()
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        lambda x: F.max_pool2d(x, 2, padding=1),
+        lambda x: F.avg_pool2d(x, 3, stride=2, ceil_mode=True),
+        lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
+        lambda x: F.adaptive_max_pool2d(x, 3),
+    ],
+    ids=["max", "avg", "adaptive_avg", "adaptive_max"],
+)
+def test_pools_of_an_empty_batch_are_empty(backend_name, pool):
+    x = as_tensor(np.zeros((0, 2, 5, 5)), requires_grad=True)
+    y = pool(x)
+    assert y.shape[:2] == (0, 2) and y.numel() == 0
+    y.sum().backward()
+    assert x.grad.shape == (0, 2, 5, 5)
 
 
 # Output sizes in ceil mode, checked against sizes worked out by hand.

@@ -1,9 +1,9 @@
 """Reductions: gradcheck over random dim subsets with keepdim both ways, forward against NumPy,
-ties in max/min, argmax/argmin and dim errors."""
+ties in amax/amin, max/min's (values, indices) pairs, argmax/argmin and dim errors."""
 
 import numpy as np
 import pytest
-from helpers import check_op, distinct, examples, seeds, shapes, values
+from helpers import broadcast_pairs, check_op, distinct, examples, seeds, shapes, values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,8 +29,8 @@ REDUCTIONS = {
     # name: (minicnn function, NumPy reference, values)
     "sum": (minicnn.sum, np.sum, values),
     "mean": (minicnn.mean, np.mean, values),
-    "max": (minicnn.max, np.max, distinct),
-    "min": (minicnn.min, np.min, distinct),
+    "amax": (minicnn.amax, np.max, distinct),
+    "amin": (minicnn.amin, np.min, distinct),
 }
 
 
@@ -78,7 +78,7 @@ def test_var_defaults_to_the_unbiased_estimate(backend_name):
 
 def test_max_shares_the_gradient_among_ties(backend_name):
     x = minicnn.tensor([[1.0, 3.0, 3.0], [5.0, 2.0, 5.0]], requires_grad=True)
-    minicnn.max(x, dim=1).sum().backward()
+    minicnn.amax(x, dim=1).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0, 0.5, 0.5], [0.5, 0, 0.5]])
     x.grad = None
     x.min().backward()
@@ -93,7 +93,7 @@ def test_amax_and_amin_are_max_and_min(backend_name):
 
 def test_reductions_of_a_0d_tensor(backend_name):
     x = minicnn.tensor(2.5, dtype="float64", requires_grad=True)
-    for fn in (minicnn.sum, minicnn.mean, minicnn.max, minicnn.min):
+    for fn in (minicnn.sum, minicnn.mean, minicnn.amax, minicnn.amin):
         assert fn(x).shape == ()
         assert fn(x, 0).item() == 2.5
         assert fn(x, -1, keepdim=True).shape == ()
@@ -135,7 +135,9 @@ def test_sum_rejects_a_dim_out_of_range(backend_name):
         x.sum(2)
     with pytest.raises(ValueError, match=r"mean: dim -3 is out of range"):
         x.mean(dim=(0, -3))
-    with pytest.raises(ValueError, match=r"max: dim 'a' is out of range"):
+    with pytest.raises(ValueError, match=r"amax: dim 'a' is out of range"):
+        x.amax("a")
+    with pytest.raises(TypeError, match=r"max: dim: expected an int, got 'a'"):
         x.max("a")
 
 
@@ -160,3 +162,84 @@ def test_mean_and_var_reject_integer_tensors(backend_name):
         minicnn.tensor([1, 2]).mean()
     with pytest.raises(TypeError, match="var: expected a floating-point tensor, got dtype int64"):
         minicnn.tensor([1, 2]).var()
+
+
+# ----- max and min as torch.max: whole tensor, (values, indices) along a dim, or elementwise ---
+
+
+@settings(max_examples=examples(20))
+@given(shape=shapes(min_dims=1), seed=seeds(), keepdim=st.booleans())
+def test_max_and_min_along_a_dim_return_values_and_indices(backend_name, shape, seed, keepdim):
+    x = distinct(seed, shape)
+    dim = int(np.random.default_rng(seed).integers(-len(shape), len(shape)))
+    for name in ("max", "min"):
+        fn = getattr(minicnn, name)
+        out = fn(minicnn.tensor(x), dim, keepdim)
+        values, indices = out  # a named pair, as torch.return_types.max
+        assert out.values is values and out.indices is indices
+        ref_idx = getattr(np, "arg" + name)(x, axis=dim)
+        ref_val = getattr(np, name)(x, axis=dim)
+        if keepdim:
+            ref_idx, ref_val = np.expand_dims(ref_idx, dim), np.expand_dims(ref_val, dim)
+        assert indices.dtype == np.int64 and indices.backend == backend_name
+        np.testing.assert_array_equal(indices.numpy(), ref_idx)
+        np.testing.assert_array_equal(values.numpy(), ref_val)
+        # the gradient reaches the one element each index names
+        check_op(lambda t, f=fn: f(t, dim, keepdim).values, x)
+        method = getattr(minicnn.tensor(x), name)(dim=dim, keepdim=keepdim)
+        np.testing.assert_array_equal(method.indices.numpy(), ref_idx)
+
+
+def test_max_along_a_dim_sends_the_gradient_to_one_element_of_a_tie(backend_name):
+    # as PyTorch: max(dim) picks one index (the first here); amax shares among ties
+    x = minicnn.tensor([[1.0, 3.0, 3.0]], requires_grad=True)
+    values, indices = x.max(1)
+    assert indices.tolist() == [1]
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0]])
+
+
+def test_max_of_two_tensors_is_elementwise(backend_name):
+    a = minicnn.tensor([1.0, 5.0, 3.0])
+    b = minicnn.tensor([[4.0], [2.0]])
+    np.testing.assert_array_equal(minicnn.max(a, b).numpy(), np.maximum(a.numpy(), b.numpy()))
+    np.testing.assert_array_equal(minicnn.min(a, b).numpy(), np.minimum(a.numpy(), b.numpy()))
+    np.testing.assert_array_equal(a.max(b).numpy(), np.maximum(a.numpy(), b.numpy()))
+
+
+@settings(max_examples=examples(15))
+@given(shapes_=broadcast_pairs(), seed=seeds())
+def test_maximum_and_minimum_gradients(backend_name, shapes_, seed):
+    sa, sb = shapes_
+    a = distinct(seed, sa)
+    b = distinct(seed + 1, sb) + 0.05  # no ties between the operands
+    check_op(minicnn.maximum, a, b, ref=np.maximum)
+    check_op(minicnn.minimum, a, b, ref=np.minimum)
+
+
+def test_maximum_splits_the_gradient_at_ties(backend_name):
+    # PyTorch's rule: where a == b each operand gets half
+    a = minicnn.tensor([1.0, 2.0], requires_grad=True)
+    b = minicnn.tensor([1.0, 3.0], requires_grad=True)
+    minicnn.maximum(a, b).sum().backward()
+    assert a.grad.tolist() == [0.5, 0.0] and b.grad.tolist() == [0.5, 1.0]
+
+
+def test_whole_tensor_max_and_keyword_spellings(backend_name):
+    x = minicnn.tensor([[1.0, 5.0], [4.0, 2.0]])
+    assert minicnn.max(x).item() == 5.0 and x.min().item() == 1.0
+    assert x.max(axis=0).indices.tolist() == [1, 0]
+    assert x.max(1, keepdims=True).values.shape == (2, 1)
+    assert x.argmax(axis=1).tolist() == [1, 0] and x.argmin(axis=0).tolist() == [0, 1]
+    values, indices = minicnn.tensor(2.5).max(0)  # a 0-d tensor has one dim to reduce
+    assert values.shape == () and indices.item() == 0
+
+
+def test_max_rejects_what_torch_max_rejects(backend_name):
+    x = minicnn.zeros(2, 3)
+    with pytest.raises(TypeError, match=r"max: dim: expected an int, got \(0, 1\)"):
+        minicnn.max(x, (0, 1))
+    with pytest.raises(TypeError, match="maximum: other: expected a Tensor, got float"):
+        minicnn.maximum(x, 1.0)
+    with pytest.raises(ValueError, match="argmax: pass dim or axis, not both"):
+        x.argmax(0, axis=0)

@@ -7,29 +7,42 @@ same shape out.
 from __future__ import annotations
 
 from minicnn.nn import functional as F
-from minicnn.nn.layers._utils import is_int
 from minicnn.nn.module import Module
+from minicnn.ops._args import check_int, check_number
 from minicnn.tensor import Tensor
 
 
+def _check_inplace(layer: str, inplace: object) -> bool:
+    if not isinstance(inplace, bool):
+        raise ValueError(f"{layer}: inplace must be a bool, got {inplace!r}")
+    return inplace
+
+
 class ReLU(Module):
-    """max(x, 0), elementwise."""
+    """max(x, 0), elementwise (``inplace=True``: see ``F.relu``)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = _check_inplace("ReLU", inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.relu(input)
+        return F.relu(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise, elementwise."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
-            raise ValueError(f"LeakyReLU: negative_slope must be a number, got {negative_slope!r}")
+        check_number("LeakyReLU", "negative_slope", negative_slope)
         self.negative_slope = negative_slope
+        self.inplace = _check_inplace("LeakyReLU", inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -49,18 +62,12 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-def _check_dim(layer: str, dim: int) -> int:
-    if not is_int(dim):
-        raise ValueError(f"{layer}: dim must be an int (the axis to normalise over), got {dim!r}")
-    return dim
-
-
 class Softmax(Module):
     """exp(x) / sum(exp(x)) along ``dim``: each slice along ``dim`` becomes a distribution."""
 
     def __init__(self, dim: int) -> None:
         super().__init__()
-        self.dim = _check_dim("Softmax", dim)
+        self.dim = check_int("Softmax", "dim", dim, minimum=None)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)
@@ -74,7 +81,7 @@ class LogSoftmax(Module):
 
     def __init__(self, dim: int) -> None:
         super().__init__()
-        self.dim = _check_dim("LogSoftmax", dim)
+        self.dim = check_int("LogSoftmax", "dim", dim, minimum=None)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)

@@ -7,9 +7,9 @@ import math
 from minicnn.creation import zeros
 from minicnn.nn import functional as F
 from minicnn.nn import init
-from minicnn.nn.layers._utils import check_int, pair
 from minicnn.nn.module import Module
 from minicnn.nn.parameter import Parameter
+from minicnn.ops._args import check_bool, check_groups, check_int, conv_padding, pair
 from minicnn.tensor import Tensor
 
 
@@ -37,35 +37,16 @@ class Conv2d(Module):
         bias: bool = True,
     ) -> None:
         super().__init__()
+        # The checks F.conv2d makes, by the same helpers, so a mistake reads the same here.
         self.in_channels = check_int("Conv2d", "in_channels", in_channels)
         self.out_channels = check_int("Conv2d", "out_channels", out_channels)
-        self.groups = check_int("Conv2d", "groups", groups)
-        if in_channels % groups:
-            raise ValueError(
-                f"Conv2d: in_channels must be divisible by groups={groups}, got {in_channels}"
-            )
-        if out_channels % groups:
-            raise ValueError(
-                f"Conv2d: out_channels must be divisible by groups={groups}, got {out_channels}"
-            )
+        self.groups = check_groups("Conv2d", groups, in_channels, out_channels)
         self.kernel_size = pair("Conv2d", "kernel_size", kernel_size)
         self.stride = pair("Conv2d", "stride", stride)
         self.dilation = pair("Conv2d", "dilation", dilation)
-        if isinstance(padding, str):
-            if padding not in ("valid", "same"):
-                raise ValueError(
-                    f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}"
-                )
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError(
-                    f"Conv2d: padding='same' needs stride 1 (the output could not keep the "
-                    f"input's size), got stride={stride!r}"
-                )
-            self.padding: tuple[int, int] | str = padding
-        else:
-            self.padding = pair("Conv2d", "padding", padding, minimum=0)
-        if not isinstance(bias, bool):
-            raise ValueError(f"Conv2d: bias must be a bool, got {bias!r}")
+        checked = conv_padding("Conv2d", padding, stride)
+        self.padding: tuple[int, int] | str = padding if isinstance(padding, str) else checked
+        check_bool("Conv2d", "bias", bias)
 
         KH, KW = self.kernel_size
         self.weight = Parameter(zeros(out_channels, in_channels // groups, KH, KW))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from minicnn.nn import functional as F
-from minicnn.nn.layers._utils import is_int
 from minicnn.nn.module import Module
+from minicnn.ops._args import check_int
 from minicnn.tensor import Tensor
 
 
@@ -13,11 +13,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
-        for name, value in (("start_dim", start_dim), ("end_dim", end_dim)):
-            if not is_int(value):
-                raise ValueError(f"Flatten: {name} must be an int, got {value!r}")
-        self.start_dim = start_dim
-        self.end_dim = end_dim
+        self.start_dim = check_int("Flatten", "start_dim", start_dim, minimum=None)
+        self.end_dim = check_int("Flatten", "end_dim", end_dim, minimum=None)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.flatten(input, self.start_dim, self.end_dim)

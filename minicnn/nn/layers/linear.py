@@ -8,9 +8,9 @@ from typing import Any
 from minicnn.creation import zeros
 from minicnn.nn import functional as F
 from minicnn.nn import init
-from minicnn.nn.layers._utils import check_int
 from minicnn.nn.module import Module
 from minicnn.nn.parameter import Parameter
+from minicnn.ops._args import check_bool, check_int
 from minicnn.tensor import Tensor
 
 
@@ -26,8 +26,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_int("Linear", "in_features", in_features)
         self.out_features = check_int("Linear", "out_features", out_features)
-        if not isinstance(bias, bool):
-            raise ValueError(f"Linear: bias must be a bool, got {bias!r}")
+        check_bool("Linear", "bias", bias)
         self.weight = Parameter(zeros(out_features, in_features))
         self.bias = Parameter(zeros(out_features)) if bias else None
         self.reset_parameters()

@@ -6,18 +6,9 @@ from typing import Any
 
 from minicnn.nn import functional as F
 from minicnn.nn.module import Module
+from minicnn.ops._args import check_choice, check_number
+from minicnn.ops.loss import REDUCTIONS
 from minicnn.tensor import Tensor
-
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _check_reduction(layer: str, reduction: Any) -> str:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(
-            f"{layer}: reduction must be one of {', '.join(map(repr, _REDUCTIONS))}, "
-            f"got {reduction!r}"
-        )
-    return reduction
 
 
 class CrossEntropyLoss(Module):
@@ -38,20 +29,15 @@ class CrossEntropyLoss(Module):
     ) -> None:
         super().__init__()
         if weight is not None and not isinstance(weight, Tensor):
-            raise ValueError(f"CrossEntropyLoss: weight must be a Tensor or None, got {weight!r}")
-        if (
-            isinstance(label_smoothing, bool)
-            or not isinstance(label_smoothing, (int, float))
-            or not (0.0 <= label_smoothing <= 1.0)
-        ):
-            raise ValueError(
-                f"CrossEntropyLoss: label_smoothing must be a number in [0, 1], "
-                f"got {label_smoothing!r}"
+            raise TypeError(
+                f"CrossEntropyLoss: weight: expected a Tensor or None, got {type(weight).__name__}"
             )
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
-        self.reduction = _check_reduction("CrossEntropyLoss", reduction)
-        self.label_smoothing = float(label_smoothing)
+        self.reduction = check_choice("CrossEntropyLoss", "reduction", reduction, REDUCTIONS)
+        self.label_smoothing = check_number(
+            "CrossEntropyLoss", "label_smoothing", label_smoothing, 0, 1
+        )
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         """Logits (N, C[, d...]) and targets (N[, d...]) -> loss."""
@@ -70,7 +56,7 @@ class MSELoss(Module):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        self.reduction = _check_reduction("MSELoss", reduction)
+        self.reduction = check_choice("MSELoss", "reduction", reduction, REDUCTIONS)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """Two tensors of one shape -> loss."""

@@ -13,9 +13,9 @@ from __future__ import annotations
 from minicnn.creation import ones, zeros
 from minicnn.nn import functional as F
 from minicnn.nn import init
-from minicnn.nn.layers._utils import check_int
 from minicnn.nn.module import Module
 from minicnn.nn.parameter import Parameter
+from minicnn.ops._args import check_int, check_number, check_tensor
 from minicnn.tensor import Tensor, int64, tensor
 
 
@@ -36,16 +36,9 @@ class _BatchNorm(Module):
         super().__init__()
         name = type(self).__name__
         self.num_features = check_int(name, "num_features", num_features)
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
-            raise ValueError(f"{name}: eps must be a positive number, got {eps!r}")
-        if momentum is not None and (
-            isinstance(momentum, bool)
-            or not isinstance(momentum, (int, float))
-            or not 0 <= momentum <= 1
-        ):
-            raise ValueError(
-                f"{name}: momentum must be a number in [0, 1] or None, got {momentum!r}"
-            )
+        check_number(name, "eps", eps, 0, open_low=True)  # as F.batch_norm checks eps
+        if momentum is not None:  # None: a cumulative average (the layer's own option)
+            check_number(name, "momentum", momentum, 0, 1)
         self.eps = eps
         self.momentum = momentum
         self.affine = bool(affine)
@@ -82,13 +75,10 @@ class _BatchNorm(Module):
 
     def _check_input(self, input: Tensor) -> None:
         name = type(self).__name__
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
-        if input.ndim not in self._ranks:
-            raise ValueError(f"{name}: expected a {self._layout} input, got shape {input.shape}")
+        check_tensor(name, "input", input, self._ranks, self._layout)
         if input.shape[1] != self.num_features:
             raise ValueError(
-                f"{name}: expected {self.num_features} channels (dim 1) in the input, "
+                f"{name}: input: expected {self.num_features} channels (dim 1), "
                 f"got shape {input.shape}"
             )
 

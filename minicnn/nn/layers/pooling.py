@@ -9,35 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from minicnn.nn import functional as F
-from minicnn.nn.layers._utils import is_int, pair
 from minicnn.nn.module import Module
+from minicnn.ops._args import adaptive_output_size, pool_window
 from minicnn.tensor import Tensor
 
 _IntOrPair = int | tuple[int, int]
-
-
-def _check_window(layer: str, kernel_size: Any, stride: Any, padding: Any) -> None:
-    """Kernel and stride positive; padding non-negative and at most half the kernel."""
-    k = pair(layer, "kernel_size", kernel_size)
-    pair(layer, "stride", stride)
-    p = pair(layer, "padding", padding, minimum=0)
-    if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
-        raise ValueError(
-            f"{layer}: padding must be at most half of kernel_size={kernel_size!r}, got {padding!r}"
-        )
-
-
-def _check_output_size(layer: str, output_size: Any) -> None:
-    """An int or a pair whose entries are positive ints or None (None: keep the input's size)."""
-    if isinstance(output_size, (tuple, list)):
-        ok = len(output_size) == 2 and all(s is None or (is_int(s) and s >= 1) for s in output_size)
-    else:
-        ok = is_int(output_size) and output_size >= 1
-    if not ok:
-        raise ValueError(
-            f"{layer}: output_size must be a positive int or a pair of positive ints "
-            f"(or None), got {output_size!r}"
-        )
 
 
 class MaxPool2d(Module):
@@ -59,8 +35,7 @@ class MaxPool2d(Module):
     ) -> None:
         super().__init__()
         stride = kernel_size if stride is None else stride
-        _check_window("MaxPool2d", kernel_size, stride, padding)
-        pair("MaxPool2d", "dilation", dilation)
+        pool_window("MaxPool2d", kernel_size, stride, padding, dilation)  # as F.max_pool2d does
         self.kernel_size = kernel_size
         self.stride = stride
         self.padding = padding
@@ -104,7 +79,7 @@ class AvgPool2d(Module):
     ) -> None:
         super().__init__()
         stride = kernel_size if stride is None else stride
-        _check_window("AvgPool2d", kernel_size, stride, padding)
+        pool_window("AvgPool2d", kernel_size, stride, padding)  # as F.avg_pool2d does
         self.kernel_size = kernel_size
         self.stride = stride
         self.padding = padding
@@ -135,7 +110,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
         super().__init__()
-        _check_output_size("AdaptiveAvgPool2d", output_size)
+        adaptive_output_size("AdaptiveAvgPool2d", output_size)
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:
@@ -153,7 +128,7 @@ class AdaptiveMaxPool2d(Module):
         self, output_size: int | tuple[int | None, int | None], return_indices: bool = False
     ) -> None:
         super().__init__()
-        _check_output_size("AdaptiveMaxPool2d", output_size)
+        adaptive_output_size("AdaptiveMaxPool2d", output_size)
         self.output_size = output_size
         self.return_indices = bool(return_indices)
 
