@@ -56,6 +56,9 @@ def execute(
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_CPU_PROBE))  # removed again below
     env = dict(os.environ)
+    # Idle OpenBLAS threads then sleep at once instead of spinning beside Numba's (minicnn sets
+    # this too, but only when it is imported before NumPy).
+    env.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     if backend is not None:
         env["MINICNN_BACKEND"] = backend
     client = NotebookClient(

@@ -51,7 +51,7 @@ class KernelsRun:
         out = []
         for fn in self.functions:
             name, where = names[id(fn)]
-            out.append((f"{name} on {where}: {_where(fn)}", inspect.getsource(fn)))
+            out.append((f"{name} on {where}: {_where(fn)}", source(fn)))
         return out
 
     def show(self) -> None:
@@ -85,10 +85,21 @@ def kernels_run() -> Iterator[KernelsRun]:
 
 def show_source(fn: Callable[..., Any]) -> None:
     """Print the source of ``fn``, headed by the file and line it comes from."""
-    _print_source(_where(fn), inspect.getsource(fn))
+    _print_source(_where(fn), source(fn))
 
 
-def _where(fn: Callable[..., Any]) -> str:
+def _python(fn: Any) -> Callable[..., Any]:
+    """The Python function behind ``fn``: itself, or a numba dispatcher's ``py_func``."""
+    return getattr(fn, "py_func", fn)
+
+
+def source(fn: Any) -> str:
+    """The source text of ``fn`` (a numba kernel's with its ``@njit`` line)."""
+    return inspect.getsource(_python(fn))
+
+
+def _where(fn: Any) -> str:
+    fn = _python(fn)
     path = inspect.getsourcefile(fn) or "?"
     short = path[path.rfind("kernels") :] if "kernels" in path else os.path.basename(path)
     return f"{short}:{fn.__code__.co_firstlineno} {fn.__qualname__}"
@@ -100,20 +111,13 @@ def _print_source(title: str, text: str) -> None:
 
 def kernel_function(kernel_name: str, name: str, variant: str = "contract") -> Callable[..., Any]:
     """Backend ``name``'s function for ``kernel_name``: the contract kernel, or with
-    ``variant="direct"`` its direct-loop twin (``<kernel>_direct``; numpy_ref's older
-    ``<kernel>_loop``; the CUDA package's DIRECT_KERNELS) where one exists."""
-    module = importlib.import_module(KERNEL_PACKAGES[name])
-    if variant == "direct":
-        candidates = [
-            getattr(module, f"{kernel_name}_direct", None),
-            getattr(module, "DIRECT_KERNELS", {}).get(kernel_name),
-            getattr(module, f"{kernel_name}_loop", None),
-        ]
-        for fn in candidates:
-            if fn is not None:
-                return fn
-    elif variant != "contract":
+    ``variant="direct"`` its direct-loop twin ``<kernel_name>_direct`` where one exists (the
+    heavy kernels); the backend need not be usable here, only importable, to read its source."""
+    if variant not in ("contract", "direct"):
         raise ValueError(f"variant: expected 'contract' or 'direct', got {variant!r}")
+    module = importlib.import_module(KERNEL_PACKAGES[name])
+    if variant == "direct" and f"{kernel_name}_direct" in module.DIRECT:
+        return module.DIRECT[f"{kernel_name}_direct"]
     return module.KERNELS[kernel_name]
 
 
@@ -121,10 +125,10 @@ def kernel_sources(kernel_name: str, name: str, variant: str = "contract") -> li
     """(title, text) of a backend's kernel: the Python function, then for numba the compiled
     loops it calls, for cupy the ``__global__`` CUDA kernels it launches."""
     fn = kernel_function(kernel_name, name, variant)
-    out = [(f"{kernel_name} on {name}: {_where(fn)}", inspect.getsource(fn))]
-    if name == "numba":
+    out = [(f"{kernel_name} on {name}: {_where(fn)}", source(fn))]
+    if name == "numba" and not hasattr(fn, "py_func"):  # a Python launcher of compiled loops
         for jit in _numba_loops(fn):
-            out.append((f"  compiled loop: {_where(jit)}", inspect.getsource(jit)))
+            out.append((f"  compiled loop: {_where(jit)}", source(jit)))
     if name == "cupy":
         module = inspect.getmodule(fn)
         for kernel in _launched(fn):
