@@ -18,7 +18,7 @@ import numpy as np
 import minicnn as mc
 from minicnn import data
 
-from .draw import draw_graph, draw_windows, show_images
+from .draw import draw_graph, draw_windows, show, show_images
 from .kernels import (
     KernelCall,
     KernelsRun,
@@ -35,9 +35,11 @@ from .measure import (
     count_macs,
     failing_layer,
     half_size,
+    neighbour_correlation,
     rotate,
     seconds,
     shift,
+    top_patches,
     weight_grad_norms,
     window,
     without_batchnorm,
@@ -59,15 +61,18 @@ __all__ = [
     "kernel_sources",
     "kernels_run",
     "loader",
+    "neighbour_correlation",
     "photo",
     "rotate",
     "seconds",
     "setup",
     "shift",
+    "show",
     "show_images",
     "show_kernel",
     "show_source",
     "subset",
+    "top_patches",
     "weight_grad_norms",
     "window",
     "without_batchnorm",

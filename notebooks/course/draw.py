@@ -10,6 +10,19 @@ import numpy as np
 from .measure import window
 
 
+def show(fig: Any) -> None:
+    """Display a matplotlib Figure made without pyplot (``minicnn.viz``'s ``plot_*``) in the
+    notebook, as a PNG at the course's resolution."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=plt.rcParams["savefig.dpi"], bbox_inches="tight")
+    display(Image(buffer.getvalue()))
+
+
 def draw_graph(labels: list[str], edges: list[tuple[int, int]], depths: list[int], title: str):
     """Draw a graph from :func:`autograd_graph`: the root on the right, Functions in boxes."""
     import matplotlib.pyplot as plt
@@ -46,9 +59,10 @@ def show_images(
     cmap: str = "gray",
     suptitle: str | None = None,
     symmetric: bool | Sequence[bool] = False,
+    row_labels: Sequence[str] | None = None,
 ) -> None:
     """A grid of (H, W) or (H, W, 3) images; ``symmetric`` (one flag, or one per image) shows
-    signed values on a diverging map centred on 0."""
+    signed values on a diverging map centred on 0; ``row_labels`` name the rows on the left."""
     import matplotlib.pyplot as plt
 
     n = len(images)
@@ -70,6 +84,14 @@ def show_images(
         ax.imshow(img, interpolation="nearest", **kw)
         if titles is not None:
             ax.set_title(titles[k], fontsize=8)
+    for r, label in enumerate(row_labels or ()):
+        ax = axes[r, 0]
+        ax.axis("on")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
     if suptitle:
         fig.suptitle(suptitle)
     plt.show()

@@ -195,3 +195,26 @@ def _tensor_label(t: mc.Tensor) -> str:
     if t.numel() == 1:
         return f"{t.item():.3g}"
     return "x".join(map(str, t.shape))
+
+
+def neighbour_correlation(w: np.ndarray) -> float:
+    """How smooth filters are: the correlation between each weight and its right and lower
+    neighbours, pooled over all (KH, KW) slices of ``w`` (..., KH, KW), each slice's mean
+    removed first. About 0 for random filters, towards 1 for smooth ones."""
+    s = np.asarray(w, dtype=np.float64).reshape(-1, *np.shape(w)[-2:])  # (T, KH, KW)
+    s = s - s.mean(axis=(1, 2), keepdims=True)
+    a = np.concatenate([s[:, :, :-1].ravel(), s[:, :-1, :].ravel()])  # each weight ...
+    b = np.concatenate([s[:, :, 1:].ravel(), s[:, 1:, :].ravel()])  # ... and its neighbour
+    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
+
+
+def top_patches(x: np.ndarray, maps: np.ndarray, channel: int, size: int, k: int) -> np.ndarray:
+    """The ``k`` input patches (k, size, size) of ``x`` (N, 1, H, W) under the ``k`` largest
+    values of ``maps[:, channel]`` (N, K, OH, OW), the output of a stride-1, unpadded
+    ``size`` x ``size`` convolution of ``x``; largest first."""
+    flat = maps[:, channel].reshape(-1)
+    OH, OW = maps.shape[2:]
+    best = np.argsort(flat)[::-1][:k]
+    n, rest = np.divmod(best, OH * OW)
+    i, j = np.divmod(rest, OW)
+    return np.stack([x[a, 0, b : b + size, c : c + size] for a, b, c in zip(n, i, j)])
