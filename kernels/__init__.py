@@ -30,9 +30,21 @@ Each backend exports them in a second table, ``DIRECT = {name_direct: function}`
 every name in :data:`DIRECT_NAMES`, held to the same contract test; ``minicnn.backend.kernel``
 fetches one by its name (``kernel("conv2d_forward_direct")``). The fast kernels are the
 advanced reading, after the twins and ``benchmarks/conv_variants``.
+
+Light kernels. Six kernels do light math that an op could write as a few lines of ``xp`` array
+code: ``sgd_update_``, ``adam_update_``, ``residual_add_forward``, ``residual_add_backward``,
+``batchnorm_forward_eval`` and ``batchnorm_update_running``. The rule: such a kernel exists only
+while ``python -m benchmarks.light_kernels`` measures it faster than the same math as array code
+(its ``numpy_ref`` function, which is that array code) on some backend; where none is faster,
+the op writes the array code and the kernel goes. Both optimizers follow it: each step is one
+fused kernel. A kernel does in one pass over memory what array code does in up to fourteen (on
+``numba``), and in one launch what array code does in up to fourteen (on ``cupy``, where a
+training step is bound by launches; ``benchmarks/launches.py`` counts them per ResNet-20 step).
+The measured numbers are in ``benchmarks/README.md``, under "Light kernels".
 """
 
 # name -> parameter list. The docstring of each numpy_ref function is the full specification.
+# fmt: off
 KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     # conv2d: x (N, C, H, W), w (OC, C // G, KH, KW), b (OC,) or None -> y (N, OC, OH, OW)
     "conv2d_forward": ("x", "w", "b", "SH", "SW", "PH", "PW", "DH", "DW", "G"),
@@ -49,18 +61,8 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     "maxpool2d_backward": ("gy", "idx", "H", "W", "KH", "KW", "SH", "SW", "PH", "PW", "DH", "DW"),
     # average pooling with PyTorch's divisor rules (count_include_pad is 0 or 1).
     "avgpool2d_forward": ("x", "KH", "KW", "SH", "SW", "PH", "PW", "OH", "OW", "count_include_pad"),
-    "avgpool2d_backward": (
-        "gy",
-        "H",
-        "W",
-        "KH",
-        "KW",
-        "SH",
-        "SW",
-        "PH",
-        "PW",
-        "count_include_pad",
-    ),
+    "avgpool2d_backward": ("gy", "H", "W", "KH", "KW", "SH", "SW", "PH", "PW",
+                           "count_include_pad"),
     # adaptive pooling: output cell i covers [floor(i*H/OH), ceil((i+1)*H/OH)).
     "adaptive_avgpool2d_forward": ("x", "OH", "OW"),
     "adaptive_avgpool2d_backward": ("gy", "H", "W"),
@@ -75,43 +77,32 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     "batchnorm_backward": ("gy", "x", "gamma", "mean", "invstd"),
     # Running statistics after one training batch of M values per channel -> (new_mean,
     # new_var): (1 - momentum) * running + momentum * batch, with the batch variance recovered
-    # from invstd and made unbiased (times M / (M - 1)), as PyTorch. One fused pass, so the
-    # update costs one launch on a GPU instead of a dozen small ones.
-    "batchnorm_update_running": (
-        "running_mean",
-        "running_var",
-        "mean",
-        "invstd",
-        "momentum",
-        "eps",
-        "M",
-    ),
+    # from invstd and made unbiased (times M / (M - 1)), as PyTorch.
+    "batchnorm_update_running": ("running_mean", "running_var", "mean", "invstd", "momentum",
+                                 "eps", "M"),
     # uint8 keep-mask of the given shape: element i (flat, C order) is kept iff
     # u(seed, i) >= p, u from the counter-based hash in numpy_ref/dropout.py; every backend
     # produces the same mask for the same seed.
     "dropout_mask": ("shape", "p", "seed"),
-    # One SGD step, fused: one pass over the parameter instead of up to nine array operations.
-    # The trailing underscore marks the only kernels that write into their arguments (as
-    # PyTorch's in-place methods): p and buf (the momentum buffer; None when momentum == 0)
-    # are updated in place, grad is read. With d = -grad if maximize else grad:
+    # The optimizer steps. The trailing underscore marks the only kernels that write into
+    # their arguments (as PyTorch's in-place methods): p and its state are updated in place,
+    # grad is read. SGD's buf is the momentum buffer (None when momentum == 0); with
+    # d = -grad if maximize else grad:
     #   g = d + weight_decay * p;  buf = g if first else momentum * buf + (1 - dampening) * g
     #   g = g + momentum * buf if nesterov else buf   (when momentum != 0);   p -= lr * g
-    "sgd_update_": (
-        "p",
-        "grad",
-        "buf",
-        "lr",
-        "momentum",
-        "dampening",
-        "weight_decay",
-        "nesterov",
-        "maximize",
-        "first",
-    ),
+    "sgd_update_": ("p", "grad", "buf", "lr", "momentum", "dampening", "weight_decay",
+                    "nesterov", "maximize", "first"),
+    # Adam at step t = step >= 1: exp_avg m, exp_avg_sq v, max_exp_avg_sq v_max (None without
+    # amsgrad); weight decay shrinks p (decoupled, AdamW) or joins d (L2), then
+    #   m = beta1 * m + (1 - beta1) * d;  v = beta2 * v + (1 - beta2) * d * d;  v_max = max
+    #   p -= lr / (1 - beta1**t) * m / (sqrt(v or v_max) / sqrt(1 - beta2**t) + eps)
+    "adam_update_": ("p", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "lr", "beta1",
+                     "beta2", "eps", "weight_decay", "decoupled", "maximize", "step"),
     # y = x + shortcut, then max(y, 0) if relu; backward returns the gradient both inputs get.
     "residual_add_forward": ("x", "shortcut", "relu"),
     "residual_add_backward": ("gy", "y", "relu"),
 }
+# fmt: on
 
 KERNEL_NAMES: tuple[str, ...] = tuple(KERNEL_SIGNATURES)
 

@@ -88,7 +88,7 @@ __version__ = "0.1.0"
 
 # Subpackages, as torch.nn and torch.optim are reachable after "import torch"; then PyTorch's
 # names beyond the core (minicnn/pytorch_names.py maps them all).
-from minicnn import data, models, nn, optim, utils  # noqa: E402
+from minicnn import data, interop, models, nn, optim, transfer, utils  # noqa: E402
 from minicnn.pytorch_names import *  # noqa: E402, F403
 from minicnn.pytorch_names import __all__ as _pytorch_names
 from minicnn.training import train_step  # noqa: E402
@@ -126,6 +126,7 @@ __all__ = [
     "gradcheck",
     "int32",
     "int64",
+    "interop",
     "is_grad_enabled",
     "leaky_relu",
     "load",
@@ -169,6 +170,7 @@ __all__ = [
     "tanh",
     "tensor",
     "train_step",
+    "transfer",
     "transpose",
     "uint8",
     "unavailable_reason",

@@ -185,8 +185,10 @@ def describe_folder(folder: Path | None) -> str:
     return f"{folder / CHECKPOINT} ({where})"
 
 
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickles NumPy arrays, dtypes and scalars and Python's built-in containers only."""
+class NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles NumPy arrays, dtypes and scalars and Python's built-in containers only: any
+    other global (a function, a class of another module) is refused, so loading runs no code.
+    Reads pickled checkpoints of older versions (here and in ``models.weights``)."""
 
     ALLOWED = {
         ("numpy", "ndarray"),
@@ -201,6 +203,7 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         ("builtins", "set"),
         ("builtins", "frozenset"),
         ("builtins", "complex"),
+        ("builtins", "bytearray"),
         ("builtins", "slice"),
         ("builtins", "range"),
     }
@@ -221,7 +224,7 @@ def convert_legacy_checkpoint(src: str | os.PathLike, dst: str | os.PathLike) ->
     src, dst = Path(src), Path(dst)
     with open(src, "rb") as fp:
         try:
-            state = _NumpyOnlyUnpickler(fp).load()
+            state = NumpyOnlyUnpickler(fp).load()
         except (pickle.UnpicklingError, EOFError, ValueError, AttributeError) as e:
             raise SerializationError(f"{src}: cannot convert ({e})") from None
     if not isinstance(state, dict) or state.get("format") != LEGACY_CHECKPOINT:

@@ -20,7 +20,7 @@ from minicnn.cli_data import (
     _transforms,
 )
 
-# Default recipes: the ones the records in benchmarks/results were made with.
+# Default recipes: the ones the records in experiments/records were made with.
 RECIPES: dict[str, dict[str, Any]] = {
     "lenet5": dict(
         dataset="mnist",

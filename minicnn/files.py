@@ -10,6 +10,12 @@ from typing import IO
 
 PathOrFile = str | os.PathLike | IO[bytes]
 
+# The first member of a file written by minicnn.save (minicnn.serialization).
+HEADER = "minicnn.json"
+# torch.save's format before PyTorch 1.6 opens with this pickled magic number: protocol 2, then
+# the long 0x1950a86a20f9469cfc6c.
+TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
+
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Call ``write(file)`` on a temporary file beside ``path``, flush it to disk, then rename
@@ -67,3 +73,43 @@ class opened:
 
 def describe(f: PathOrFile) -> str:
     return str(getattr(f, "name", f)) if hasattr(f, "read") else str(f)
+
+
+def detect_format(f: PathOrFile) -> str:
+    """What kind of file ``f`` (a path or a binary file object) is, from its first bytes, never
+    its name: ``"minicnn"`` (a zip whose first member is minicnn.json), ``"torch"`` (a zip whose
+    first member is a ``data.pkl``, as ``torch.save`` writes), ``"torch-legacy"`` (``torch.save``'s
+    format before PyTorch 1.6, in which many of torchvision's ImageNet files are),
+    ``"safetensors"``, ``"npz"`` (a zip of ``.npy`` files), ``"zip"`` (another zip),
+    ``"pickle"`` (a pickle of something else), ``"empty"`` or ``"unknown"``. Raises
+    FileNotFoundError for a missing path.
+
+    This is the one place that tells kinds apart: :func:`minicnn.load` reads each kind with its
+    entry in :data:`minicnn.serialization.READERS`, and :func:`minicnn.interop.read_state_dict` with its own.
+    """
+    if not (hasattr(f, "read") or isinstance(f, (str, os.PathLike))):
+        raise TypeError(f"f: expected a path or a binary file object, got {type(f).__name__}")
+    with opened(f) as fp:
+        head = fp.read(64)
+    if not head:
+        return "empty"
+    if head.startswith(b"PK\x03\x04"):
+        # A zip's first local header: the member's name starts at byte 30, its length at 26.
+        length = int.from_bytes(head[26:28], "little")
+        first = head[30 : 30 + length]
+        if first == HEADER.encode() or (len(first) < length and HEADER.encode().startswith(first)):
+            return "minicnn"  # (the second case: a file cut short inside the first name)
+        if first == b"data.pkl" or first.endswith(b"/data.pkl"):
+            return "torch"
+        if first.endswith(b".npy"):
+            return "npz"
+        return "zip"
+    if head.startswith(b"PK\x05\x06"):
+        return "npz"  # a zip with no members: what numpy.savez writes for an empty state dict
+    if head.startswith(TORCH_LEGACY_MAGIC):
+        return "torch-legacy"
+    if head[:1] == b"\x80":  # pickle protocol 2 and later
+        return "pickle"
+    if len(head) >= 9 and head[8:9] == b"{":  # an 8-byte header length, then JSON
+        return "safetensors"
+    return "unknown"

@@ -24,7 +24,10 @@ folder, flushed to disk (fsync) and then renamed over the target, so a crash whi
 leaves the old file whole.
 
 :func:`load` recognises a file by its first bytes (and its members, for zips) in one place,
-:func:`detect_format`; :data:`READERS` maps each recognised format to its reader.
+:func:`detect_format`; :data:`READERS` maps each recognised format to its reader. Besides its
+own files it reads state dicts from other frameworks' files (:mod:`minicnn.interop`): PyTorch
+checkpoints (through PyTorch, where installed), safetensors files and NumPy ``.npz`` archives;
+:func:`save` writes a state dict as ``.safetensors`` or ``.npz`` when the path ends so.
 """
 
 from __future__ import annotations
@@ -43,11 +46,17 @@ from typing import IO, Any
 import numpy as np
 
 from minicnn import backend
-from minicnn.files import PathOrFile, atomic_write, describe, opened
+from minicnn.files import (
+    HEADER,
+    PathOrFile,
+    atomic_write,
+    describe,
+    detect_format,
+    opened,
+)
 
 FORMAT = "minicnn.save"
 VERSION = 1
-HEADER = "minicnn.json"
 LEGACY_CHECKPOINT = "minicnn-checkpoint-1"
 _SAFE_KINDS = "biufc"  # bool, signed and unsigned ints, floats, complex: no objects, no structs
 _MAX_DEPTH = 200
@@ -63,7 +72,15 @@ def save(obj: Any, f: PathOrFile) -> None:
     ``obj`` may nest dicts, OrderedDicts, lists and tuples of Tensors (Parameters included),
     NumPy or CuPy arrays and scalars, Python numbers, strings, bools and None. Tensors are saved
     from the host, with their dtype, shape and ``requires_grad``. A path is written atomically.
+    A path ending in ``.safetensors`` or ``.npz`` gets that format instead, for a state dict
+    (names mapped to tensors or arrays) that other frameworks read.
     """
+    suffix = Path(f).suffix if isinstance(f, (str, os.PathLike)) else ""
+    if suffix in (".safetensors", ".npz"):
+        from minicnn import interop
+
+        write = interop.save_safetensors if suffix == ".safetensors" else interop.save_npz
+        return write(obj, f)  # type: ignore[arg-type]
     arrays: list[np.ndarray] = []
     tree = _encode(obj, arrays, "obj", 0)
     members = {f"arrays/{i}.npy": _npy_bytes(a) for i, a in enumerate(arrays)}
@@ -105,37 +122,6 @@ def load(f: PathOrFile, weights_only: bool = True, map_location: str | None = No
     return reader(f, target)
 
 
-def detect_format(f: PathOrFile) -> str:
-    """What kind of file ``f`` is, from its first bytes: ``"minicnn"`` (a zip whose first
-    member is minicnn.json), ``"torch"`` (a zip whose first member is a ``data.pkl``, as
-    ``torch.save`` writes), ``"zip"`` (another zip), ``"pickle"``, ``"safetensors"``,
-    ``"empty"`` or ``"unknown"``. Raises FileNotFoundError for a missing path.
-
-    A reader for a new kind goes into :data:`READERS`; this is the one place that tells kinds
-    apart.
-    """
-    with opened(f) as fp:
-        head = fp.read(64)
-    if not head:
-        return "empty"
-    if head.startswith(b"PK\x03\x04"):
-        # A zip's first local header: the member's name starts at byte 30, its length at 26.
-        length = int.from_bytes(head[26:28], "little")
-        first = head[30 : 30 + length]
-        if first == HEADER.encode() or (len(first) < length and HEADER.encode().startswith(first)):
-            return "minicnn"  # (the second case: a file cut short inside the first name)
-        if first == b"data.pkl" or first.endswith(b"/data.pkl"):
-            return "torch"
-        return "zip"
-    if head.startswith(b"PK\x05\x06"):
-        return "zip"  # an empty zip
-    if head[:1] == b"\x80":  # pickle protocol 2 and later
-        return "pickle"
-    if len(head) >= 9 and head[8:9] == b"{":  # an 8-byte header length, then JSON
-        return "safetensors"
-    return "unknown"
-
-
 def _unsupported(name: str, kind: str) -> str:
     if kind == "pickle":
         return (
@@ -145,8 +131,6 @@ def _unsupported(name: str, kind: str) -> str:
         )
     if kind == "empty":
         return f"{name}: the file is empty (a write that never finished?)"
-    if kind in ("torch", "safetensors"):
-        return f"{name}: a {kind} file; this version of minicnn.load does not read {kind} files"
     return (
         f"{name}: not a minicnn file (saved by minicnn.save: a zip holding {HEADER}); "
         f"found a file of kind {kind!r}"
@@ -380,4 +364,30 @@ def _hashable(key: Any, name: str) -> Any:
     return key
 
 
-READERS: dict[str, Callable[[PathOrFile, str], Any]] = {"minicnn": _read_minicnn}
+def _read_foreign(kind: str) -> Callable[[PathOrFile, str], Any]:
+    """A reader of another framework's state dict file (:mod:`minicnn.interop`): an OrderedDict
+    of names to Tensors on the target backend."""
+
+    def read(f: PathOrFile, target: str) -> Any:
+        from minicnn import interop
+        from minicnn.tensor import Tensor
+
+        try:
+            state = interop.READERS[kind](f)
+        except interop.WeightsFileError as e:
+            raise SerializationError(str(e)) from None
+        return OrderedDict(
+            (k, Tensor._from_op(backend.move(a, "numpy", target), target, None))
+            for k, a in state.items()
+        )
+
+    return read
+
+
+READERS: dict[str, Callable[[PathOrFile, str], Any]] = {
+    "minicnn": _read_minicnn,
+    "torch": _read_foreign("torch"),
+    "torch-legacy": _read_foreign("torch-legacy"),
+    "safetensors": _read_foreign("safetensors"),
+    "npz": _read_foreign("npz"),
+}

@@ -8,7 +8,7 @@
 with an unpickler that rebuilds only arrays and plain values), loads its weights into the
 registered architecture, measures the test accuracy on the full test set (``MINICNN_DATA``),
 and writes ``minicnn/models/checkpoints/<name>.npz`` (float32) and
-``benchmarks/results/weights/<name>.json``: the training command, seed, backend, recipe and
+``experiments/records/weights/<name>.json``: the training command, seed, backend, recipe and
 per-epoch history from the checkpoint, the measured accuracy, the file's SHA-256 and size, the
 date and the machine. It then writes the new SHA-256 and accuracy into the registry in
 ``minicnn/models/weights.py`` (``--no-registry`` leaves it alone and prints them instead).
@@ -39,7 +39,7 @@ from minicnn.models import weights as W  # noqa: E402
 from minicnn.training import evaluate, fit  # noqa: E402
 
 CHECKPOINTS = ROOT / "minicnn" / "models" / "checkpoints"
-RECORDS = ROOT / "benchmarks" / "results" / "weights"
+RECORDS = ROOT / "experiments" / "records" / "weights"
 REGISTRY_FILE = ROOT / "minicnn" / "models" / "weights.py"
 
 

@@ -1,12 +1,10 @@
-"""Shared test helpers: ``check_op`` and hypothesis strategies for shapes and values.
+"""Shared test helpers: ``check_op``, the one way a test checks an op.
 
-``check_op`` is the one way a test checks an op: it builds float64 tensors on the current
-backend from NumPy arrays, compares the forward with a NumPy reference when one is given, and
-proves the backward with :func:`minicnn.gradcheck` (central differences, full Jacobian).
-
-The strategies draw small shapes (few elements, so a full Jacobian is cheap) and values away
-from the places where finite differences lie: kinks (relu, abs, clamp bounds), ties (max/min)
-and the edges of a function's domain (log, sqrt, pow).
+``check_op`` builds float64 tensors on the current backend from NumPy arrays, compares the
+forward with a NumPy reference when one is given, and proves the backward with
+:func:`minicnn.gradcheck` (central differences, full Jacobian). The strategies that draw its
+shapes and values (small, and away from kinks, ties and the edges of a function's domain) are
+in ``tests/strategies/``.
 """
 
 from __future__ import annotations
@@ -16,11 +14,8 @@ from typing import Any
 
 import numpy as np
 from hypothesis import settings
-from hypothesis import strategies as st
 
 import minicnn
-
-MAX_ELEMENTS = 40
 
 
 def examples(n: int) -> int:
@@ -67,67 +62,3 @@ def check_op(
 
 def _is_float_array(a: Any) -> bool:
     return isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "f"
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    return int(np.prod(shape, dtype=np.int64))
-
-
-@st.composite
-def shapes(
-    draw: Any,
-    min_dims: int = 0,
-    max_dims: int = 3,
-    min_side: int = 1,
-    max_side: int = 4,
-    max_elements: int = MAX_ELEMENTS,
-) -> tuple[int, ...]:
-    """A shape of ``min_dims``..``max_dims`` axes with at most ``max_elements`` elements."""
-    ndim = draw(st.integers(min_dims, max_dims))
-    shape: list[int] = []
-    for _ in range(ndim):
-        room = max_elements // max(_numel(tuple(shape)), 1)
-        shape.append(draw(st.integers(min_side, max(min_side, min(max_side, room)))))
-    return tuple(shape)
-
-
-@st.composite
-def broadcast_pairs(draw: Any, min_dims: int = 0, max_dims: int = 3) -> tuple[tuple, tuple]:
-    """Two shapes that broadcast: a drawn shape and a partner derived from it by dropping
-    leading axes and setting some sizes to 1; either may come first."""
-    full = draw(shapes(min_dims=min_dims, max_dims=max_dims))
-    drop = draw(st.integers(0, len(full)))
-    partner = [s if not draw(st.booleans()) else 1 for s in full[drop:]]
-    pair = (full, tuple(partner))
-    return pair if draw(st.booleans()) else pair[::-1]
-
-
-def seeds() -> st.SearchStrategy[int]:
-    """A seed for a NumPy generator that makes an example's values."""
-    return st.integers(0, 2**32 - 1)
-
-
-def values(seed: int, shape: tuple[int, ...], low: float = -2.0, high: float = 2.0) -> np.ndarray:
-    """Uniform float64 values in [low, high)."""
-    return np.random.default_rng(seed).uniform(low, high, size=shape)
-
-
-def away_from_zero(
-    seed: int, shape: tuple[int, ...], gap: float = 0.1, high: float = 2.0
-) -> np.ndarray:
-    """Values with ``gap <= |x| < high`` and random signs: no kink at 0 within reach of eps."""
-    rng = np.random.default_rng(seed)
-    return rng.uniform(gap, high, size=shape) * rng.choice([-1.0, 1.0], size=shape)
-
-
-def positive(seed: int, shape: tuple[int, ...], low: float = 0.5, high: float = 2.0) -> np.ndarray:
-    """Values in [low, high): inside the domain of log, sqrt and pow with a real exponent."""
-    return np.random.default_rng(seed).uniform(low, high, size=shape)
-
-
-def distinct(seed: int, shape: tuple[int, ...], gap: float = 0.1) -> np.ndarray:
-    """Values at least ``gap`` apart from each other (no ties for max/min), shuffled."""
-    rng = np.random.default_rng(seed)
-    n = _numel(shape)
-    v = (np.arange(n) - n / 2) * gap + rng.uniform(0, gap / 4, size=n)
-    return rng.permutation(v).reshape(shape)

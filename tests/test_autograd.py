@@ -6,17 +6,15 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import check_op, examples, positive, seeds, shapes
+from helpers import check_op, examples
 from hypothesis import given, settings
+from strategies import positive, seeds, shapes
 
 import minicnn
 
 
 def leaf(values, dtype="float64"):
     return minicnn.tensor(values, dtype=dtype, requires_grad=True)
-
-
-# ----- shared sub-graphs: the same expression built twice gives the same gradient -------------
 
 
 def test_diamond_equals_the_same_expression_built_twice(backend_name):
@@ -87,9 +85,6 @@ def test_composite_expression_with_reuse_passes_gradcheck(backend_name, shape, s
         return (h * x + h.exp() / w + (h - x) ** 2).sum(keepdim=False) * h.mean()
 
     check_op(f, positive(seed, shape), positive(seed + 1, shape))
-
-
-# ----- grad mode --------------------------------------------------------------------------------
 
 
 def test_no_grad_as_a_context_manager_records_nothing(backend_name):
@@ -170,9 +165,6 @@ def test_ops_on_tensors_without_grad_record_nothing(backend_name):
     x = minicnn.tensor([1.0, 2.0])
     y = x * 2
     assert y.grad_fn is None and not y.requires_grad and y.is_leaf
-
-
-# ----- detach, accumulation, retain_graph, retain_grad -----------------------------------------
 
 
 def test_detach_cuts_the_graph_and_shares_data(backend_name):
@@ -270,9 +262,6 @@ def test_backward_with_an_explicit_gradient(backend_name):
     z = leaf([[1.0, 2.0]])
     (z * 2).backward([[1.0, -1.0]])  # plain data is accepted too
     np.testing.assert_array_equal(z.grad.numpy(), [[2, -2]])
-
-
-# ----- errors -----------------------------------------------------------------------------------
 
 
 def test_backward_with_a_gradient_of_the_wrong_shape(backend_name):

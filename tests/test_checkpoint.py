@@ -122,7 +122,7 @@ def test_a_writer_killed_at_any_moment_leaves_a_loadable_checkpoint(tmp_path):
         mid_write += any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
         k = check_stamp(load_checkpoint(tmp_path))
         assert k >= 1
-        if k > 1:
-            assert check_stamp(load_checkpoint(tmp_path / PREVIOUS)) == k - 1
+        if k > 1:  # killed between linking previous.ckpt and renaming the new file: both are k
+            assert check_stamp(load_checkpoint(tmp_path / PREVIOUS)) in (k - 1, k)
     print(f"{KILLS} kills survived; {mid_write} left a half-written temporary file")
     assert mid_write > 0  # the schedule does hit writes in progress

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from helpers import examples
 from hypothesis import given, settings
-from ops.cnn_strategies import ConvCase, conv_cases, seeds, uniform
+from strategies import ConvCase, conv_cases, seeds, uniform
 
 import minicnn
 from minicnn import GradcheckError, gradcheck

@@ -7,8 +7,6 @@ from helpers import check_op
 
 import minicnn
 
-# ----- construction and dtypes ------------------------------------------------------------------
-
 
 def test_python_data_gets_torch_default_dtypes(backend_name):
     assert minicnn.tensor([1.0, 2.0]).dtype == np.float32
@@ -78,9 +76,6 @@ def test_float64_stays_float64_end_to_end(backend_name):
     assert x.grad.dtype == np.float64 and w.grad.dtype == np.float64
 
 
-# ----- array facts ------------------------------------------------------------------------------
-
-
 def test_shape_ndim_size_numel_len(backend_name):
     t = minicnn.zeros(2, 3, 4)
     assert t.shape == (2, 3, 4) and isinstance(t.shape, tuple)
@@ -132,9 +127,6 @@ def test_an_int_tensor_is_an_index(backend_name):
         [1, 2][minicnn.tensor(1.0)]
 
 
-# ----- conversions ------------------------------------------------------------------------------
-
-
 def test_to_dtype_and_shortcuts(backend_name):
     x = minicnn.tensor([1.5, -2.5])
     assert x.to("float64").dtype == np.float64
@@ -182,9 +174,6 @@ def test_to_rejects_unknown_targets(backend_name):
         minicnn.tensor([1.0]).to("gpu0")
 
 
-# ----- repr -------------------------------------------------------------------------------------
-
-
 def test_repr_looks_like_pytorch():
     with minicnn.use_backend("numpy"):
         assert repr(minicnn.tensor([1.0, 2.0])) == "tensor([1., 2.])"
@@ -201,9 +190,6 @@ def test_repr_looks_like_pytorch():
             == "tensor([[1., 2.],\n        [3., 4.]])"
         )
         assert repr(minicnn.tensor([1.0], backend="numba")) == "tensor([1.], backend='numba')"
-
-
-# ----- comparisons ------------------------------------------------------------------------------
 
 
 def test_comparisons_give_bool_tensors(backend_name):
@@ -231,9 +217,6 @@ def test_tensors_hash_by_identity(backend_name):
     assert {a: 1}[a] == 1
 
 
-# ----- in-place writes --------------------------------------------------------------------------
-
-
 def test_setitem_under_no_grad(backend_name):
     w = minicnn.zeros(2, 3, requires_grad=True)
     with minicnn.no_grad():
@@ -259,9 +242,6 @@ def test_setitem_rejects_a_value_on_another_backend():
     t = minicnn.zeros(2, backend="numpy")
     with pytest.raises(TypeError, match="value: expected a tensor on backend 'numpy', got 'numba'"):
         t[0] = minicnn.ones(1, backend="numba")
-
-
-# ----- errors -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("data", [[1, 2], [True, False]])
@@ -319,9 +299,6 @@ def test_data_is_a_detached_tensor_sharing_the_array():
     assert w.tolist() == [7.0, 8.0, 9.0] and w.requires_grad
     with pytest.raises(TypeError, match="data"):
         w.data = [1.0, 2.0, 3.0]
-
-
-# ----- register_hook ------------------------------------------------------------------------------
 
 
 def test_a_leaf_hook_sees_the_summed_gradient_before_it_reaches_grad(backend_name):

@@ -1,4 +1,4 @@
-"""Optimizer steps on the GPU: the launcher of ``optim.cu``'s fused SGD update."""
+"""Optimizer steps on the GPU: the launchers of ``optim.cu``'s fused SGD and Adam updates."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..numpy_ref.optim import adam_scalars
 from .launch import (
     THREADS,
     ctype,
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     import cupy
 
 FILE = "optim.cu"
-NAMES = tuple(instantiations("sgd_update_kernel"))
+NAMES = tuple(instantiations("sgd_update_kernel") + instantiations("adam_update_kernel"))
 
 
 def sgd_update_(
@@ -55,5 +56,46 @@ def sgd_update_(
             np.int32(maximize),
             np.int32(first),
             np.int32(use_buf),
+        ),
+    )
+
+
+def adam_update_(
+    p: cupy.ndarray,
+    grad: cupy.ndarray,
+    exp_avg: cupy.ndarray,
+    exp_avg_sq: cupy.ndarray,
+    max_exp_avg_sq: cupy.ndarray | None,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled: bool,
+    maximize: bool,
+    step: int,
+) -> None:
+    """Update ``p`` and its moments in place (see the contract in kernels/__init__.py)."""
+    amsgrad = max_exp_avg_sq is not None
+    T = p.dtype.type
+    scalars = adam_scalars(lr, beta1, beta2, eps, weight_decay, step)
+    launch(
+        FILE,
+        NAMES,
+        f"adam_update_kernel<{ctype(p.dtype)}>",
+        elementwise_grid(p.size),
+        (THREADS,),
+        (
+            p,
+            grad,
+            exp_avg,
+            exp_avg_sq,
+            max_exp_avg_sq if amsgrad else exp_avg_sq,
+            np.int64(p.size),
+            *(T(s) for s in scalars),
+            np.int32(weight_decay != 0),
+            np.int32(decoupled),
+            np.int32(maximize),
+            np.int32(amsgrad),
         ),
     )

@@ -90,6 +90,12 @@ def _cases(rng: np.random.Generator, dtype) -> list[tuple[str, tuple, str]]:
             (randn(3, 4), randn(3, 4), randn(3, 4), 0.1, 0.9, 0.0, 5e-4, True, False, False),
             "nesterov, weight decay",
         ),
+        (
+            "adam_update_",
+            (*(randn(3, 4) for _ in range(3)), np.abs(randn(3, 4)), np.abs(randn(3, 4)))
+            + (1e-2, 0.9, 0.999, 1e-8, 5e-4, False, False, 3),
+            "amsgrad, weight decay",
+        ),
     ]
     # every direct twin runs the cases of its fast kernel
     return cases + [(f"{n}_direct", a, v) for n, a, v in cases if n in HEAVY_KERNELS]
@@ -133,10 +139,12 @@ def _errors(got, want, dtype) -> tuple[bool, float, float]:
     return passed, max_abs, max_rel
 
 
-def _returning_updated(update):
-    def run(p, grad, buf, *args):
-        update(p, grad, buf, *args)
-        return p, buf
+def _returning_updated(update, slots: tuple[int, ...]):
+    """An in-place kernel as one that returns the arguments it updates (at ``slots``)."""
+
+    def run(*args):
+        update(*args)
+        return tuple(args[i] for i in slots)
 
     return run
 
@@ -147,9 +155,10 @@ def main() -> int:
 
     gpu = {**cuda.KERNELS, **cuda.DIRECT}
     reference = _numpy_ref()
-    # sgd_update_ works in place: compare the updated parameter and buffer.
+    # The optimizer steps work in place: compare the updated parameter and state.
     for table in (gpu, reference):
-        table["sgd_update_"] = _returning_updated(table["sgd_update_"])
+        table["sgd_update_"] = _returning_updated(table["sgd_update_"], (0, 2))
+        table["adam_update_"] = _returning_updated(table["adam_update_"], (0, 2, 3, 4))
     device = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)["name"].decode()
     print(f"minicnn CUDA self-check on {device}, CuPy {cupy.__version__}")
     failures = 0

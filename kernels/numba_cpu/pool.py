@@ -23,11 +23,10 @@ scatter over the outputs would add them.
   the range of outputs [lo, hi) whose window holds each input position, which drives the
   gathers.
 
-Measured (float32, 2 threads, best of 45, ms; numpy_ref in brackets): LeNet-5's 2x2 pooling
-on (64, 6, 28, 28), max forward 0.29 (1.77) and backward 0.54 (0.16), average 0.15 (0.17) and
-0.18 (0.27); ResNet-20's global average on (128, 64, 8, 8), 0.14 (0.18) and 0.37 (0.10). The
-max-pooling gathers lose to NumPy's np.add.at scatter, the price of never sharing an output
-slot between threads; at well under a millisecond they are small next to the convolutions.
+The backward gathers can lose to numpy_ref's np.add.at scatter on small planes, the price of
+never sharing an output slot between threads; they stay small next to the convolutions.
+`python -m benchmarks.ops --backends numpy numba --only pool` measures them against numpy_ref
+on LeNet-5's 2x2 pooling, `--only gap` on ResNet-20's global average.
 """
 
 import numpy as np

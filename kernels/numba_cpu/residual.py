@@ -2,9 +2,8 @@
 
 Iteration i owns y[i] (or g[i]); the arrays are flattened first, so one kernel serves every
 shape. Fusing the add and the ReLU reads each input once and writes the output once, where
-NumPy's `x + shortcut` then `np.maximum` makes two passes over memory. On (128, 16, 32, 32)
-with the ReLU (float32, 2 threads): forward 0.16 ms, backward 0.11 ms, against numpy_ref's
-0.89 and 0.61.
+NumPy's `x + shortcut` then `np.maximum` makes two passes over memory
+(`python -m benchmarks.light_kernels` measures both).
 """
 
 import numpy as np

@@ -1,4 +1,18 @@
-"""Model zoo: LeNet-5 and the CIFAR-style ResNets (and their plain twins)."""
+"""Model zoo: each model in its own file, a class plus a lowercase builder, as torchvision.
+
+- ``lenet.py``: LeNet-5 (LeCun et al. 1998) for 32x32 inputs, ``lenet5``.
+- ``resnet.py``: the CIFAR-style ResNets of He et al. 2015 (``resnet20`` to ``resnet110``, 6n+2
+  layers, option A or B shortcuts) and their plain twins without shortcuts (``plain20``,
+  ``plain56``) for the degradation experiment.
+- ``resnet_imagenet.py``: ``resnet18`` and ``resnet34`` for ImageNet-sized inputs.
+- ``alexnet.py``, ``vgg.py``, ``googlenet.py``: AlexNet, VGG-11/13/16/19 (and a small VGG for
+  32x32 inputs), GoogLeNet (and a small GoogLeNet), as torchvision builds them.
+- ``weights.py``: the trained weights that ship in ``checkpoints/``, loaded with
+  ``lenet5(weights="mnist")``; :func:`list_weights` names them.
+
+:data:`MODELS` maps each builder's name to it and :func:`get_model` builds one by name (the
+CLI's ``train MODEL``).
+"""
 
 from minicnn.models.alexnet import AlexNet, alexnet
 from minicnn.models.googlenet import (

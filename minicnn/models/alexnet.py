@@ -19,14 +19,18 @@ Shapes for a (N, 3, 224, 224) input:
                                                             total 61,100,840
 
 Every convolution is followed by ReLU. The paper's two GPU towers, grouped convolutions and
-local response normalisation are left out, as torchvision does; its first convolution had 96
+local response normalisation are left out, as torchvision does (whose parameter names
+these are, so its state dicts load as they are); its first convolution had 96
 filters, this one 64. The smallest input every layer accepts is 63x63 (the last max pool
 then sees 3x3 and gives 1x1, which the adaptive pool spreads to 6x6).
 """
 
 from __future__ import annotations
 
+import os
+
 from minicnn import nn
+from minicnn.interop import load_weights
 from minicnn.tensor import Tensor
 
 
@@ -67,6 +71,12 @@ class AlexNet(nn.Module):
         return self.classifier(x)  # (N, num_classes)
 
 
-def alexnet(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5) -> AlexNet:
-    """AlexNet; see :class:`AlexNet`."""
-    return AlexNet(num_classes, in_channels, dropout)
+def alexnet(
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    dropout: float = 0.5,
+    weights: str | os.PathLike | None = None,
+) -> AlexNet:
+    """AlexNet; see :class:`AlexNet`. ``weights``: a file of torchvision's ``alexnet`` weights
+    (.pth, .pt, .safetensors or .npz; the names are torchvision's) to load."""
+    return load_weights(AlexNet(num_classes, in_channels, dropout), weights)

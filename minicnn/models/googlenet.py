@@ -52,7 +52,10 @@ They run only in training mode, where ``forward`` returns
 ``GoogLeNetOutputs(logits, aux_logits2, aux_logits1)``; in evaluation mode it returns the
 logits alone. :func:`googlenet_loss` weighs the auxiliary losses by 0.3, as the paper. With
 them the network has 13,004,888 parameters. Initialised as torchvision does: conv and linear
-weights N(0, 0.01**2), BN scale 1 and shift 0.
+weights N(0, 0.01**2), BN scale 1 and shift 0. Parameter and buffer names are torchvision's,
+so its state dicts load as they are. (torchvision's ImageNet weights expect inputs scaled to
+[-1, 1], which its ``transform_input=True`` makes from ImageNet-normalised ones: normalise with
+mean 0.5 and std 0.5 per channel instead of ImageNet's mean and std.)
 
 :func:`mini_googlenet` is a small GoogLeNet for 32x32 inputs, without auxiliary heads (408,506
 parameters with ``branch3_kernel=5``):
@@ -72,9 +75,11 @@ parameters with ``branch3_kernel=5``):
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 from minicnn import nn
+from minicnn.interop import load_weights
 from minicnn.nn import functional as F
 from minicnn.ops import cat
 from minicnn.tensor import Tensor
@@ -250,10 +255,17 @@ class GoogLeNet(nn.Module):
 
 
 def googlenet(
-    num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = True, branch3_kernel: int = 3
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    aux_logits: bool = True,
+    branch3_kernel: int = 3,
+    weights: str | os.PathLike | None = None,
 ) -> GoogLeNet:
-    """GoogLeNet (Inception v1); see :class:`GoogLeNet` and the module."""
-    return GoogLeNet(num_classes, in_channels, aux_logits, branch3_kernel)
+    """GoogLeNet (Inception v1); see :class:`GoogLeNet` and the module. ``weights``: a file of
+    torchvision's ``googlenet`` weights to load; its auxiliary heads are dropped when
+    ``aux_logits=False``."""
+    model = GoogLeNet(num_classes, in_channels, aux_logits, branch3_kernel)
+    return load_weights(model, weights, ignore=() if aux_logits else ("aux1.", "aux2."))
 
 
 def googlenet_loss(

@@ -27,7 +27,7 @@ VGG-16 for a (N, 3, 224, 224) input:
 VGG-11 has 132,863,336 parameters, VGG-13 133,047,848, VGG-19 143,667,240; with batch norm
 VGG-11 has 132,868,840 and VGG-16 138,365,992. The five pools need inputs of at least 32x32.
 Initialised as torchvision does: convolutions He-normal (fan_out), biases 0, linear weights
-N(0, 0.01**2).
+N(0, 0.01**2). The parameter names are torchvision's, so its state dicts load as they are.
 
 :func:`vgg_cifar` is a small VGG with batch norm for 32x32 inputs, which trains in minutes:
 
@@ -46,7 +46,10 @@ count above includes its BatchNorm's scale and shift.
 
 from __future__ import annotations
 
+import os
+
 from minicnn import nn
+from minicnn.interop import load_weights
 from minicnn.tensor import Tensor
 
 # A number is a 3x3 convolution with that many output channels; "M" is a 2x2 max pool.
@@ -124,31 +127,51 @@ class VGG(nn.Module):
 
 
 def vgg11(
-    num_classes: int = 1000, in_channels: int = 3, batch_norm: bool = False, dropout: float = 0.5
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    batch_norm: bool = False,
+    dropout: float = 0.5,
+    weights: str | os.PathLike | None = None,
 ) -> VGG:
-    """VGG-11 (configuration A); see :class:`VGG`."""
-    return VGG("A", num_classes, in_channels, batch_norm, dropout)
+    """VGG-11 (configuration A); see :class:`VGG`. ``weights``: a file of torchvision's
+    ``vgg11`` (or ``vgg11_bn`` with ``batch_norm=True``) weights to load."""
+    return load_weights(VGG("A", num_classes, in_channels, batch_norm, dropout), weights)
 
 
 def vgg13(
-    num_classes: int = 1000, in_channels: int = 3, batch_norm: bool = False, dropout: float = 0.5
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    batch_norm: bool = False,
+    dropout: float = 0.5,
+    weights: str | os.PathLike | None = None,
 ) -> VGG:
-    """VGG-13 (configuration B); see :class:`VGG`."""
-    return VGG("B", num_classes, in_channels, batch_norm, dropout)
+    """VGG-13 (configuration B); see :class:`VGG`. ``weights``: a file of torchvision's
+    ``vgg13`` (or ``vgg13_bn`` with ``batch_norm=True``) weights to load."""
+    return load_weights(VGG("B", num_classes, in_channels, batch_norm, dropout), weights)
 
 
 def vgg16(
-    num_classes: int = 1000, in_channels: int = 3, batch_norm: bool = False, dropout: float = 0.5
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    batch_norm: bool = False,
+    dropout: float = 0.5,
+    weights: str | os.PathLike | None = None,
 ) -> VGG:
-    """VGG-16 (configuration D); see :class:`VGG`."""
-    return VGG("D", num_classes, in_channels, batch_norm, dropout)
+    """VGG-16 (configuration D); see :class:`VGG`. ``weights``: a file of torchvision's
+    ``vgg16`` (or ``vgg16_bn`` with ``batch_norm=True``) weights to load."""
+    return load_weights(VGG("D", num_classes, in_channels, batch_norm, dropout), weights)
 
 
 def vgg19(
-    num_classes: int = 1000, in_channels: int = 3, batch_norm: bool = False, dropout: float = 0.5
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    batch_norm: bool = False,
+    dropout: float = 0.5,
+    weights: str | os.PathLike | None = None,
 ) -> VGG:
-    """VGG-19 (configuration E); see :class:`VGG`."""
-    return VGG("E", num_classes, in_channels, batch_norm, dropout)
+    """VGG-19 (configuration E); see :class:`VGG`. ``weights``: a file of torchvision's
+    ``vgg19`` (or ``vgg19_bn`` with ``batch_norm=True``) weights to load."""
+    return load_weights(VGG("E", num_classes, in_channels, batch_norm, dropout), weights)
 
 
 class VGGCifar(nn.Module):

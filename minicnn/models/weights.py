@@ -8,7 +8,7 @@ that silently computes something else.
 
 Every entry records what it is: the architecture and its arguments, the classes, the input
 preprocessing (``transforms()``: pad 28x28 images to 32x32, then normalise), the test accuracy
-measured when it was built, and the JSON record in ``benchmarks/results/weights/`` holding the
+measured when it was built, and the JSON record in ``experiments/records/weights/`` holding the
 exact command, seed, backend, date and machine. ``scripts/build_weights.py`` rebuilds each file
 and its record.
 """
@@ -20,7 +20,6 @@ import importlib.resources
 import io
 import json
 import os
-import pickle
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,19 +28,10 @@ from typing import Any
 
 import numpy as np
 
+from minicnn.data.mnist import FashionMNIST
+
 MNIST_CLASSES = tuple(str(d) for d in range(10))
-FASHION_MNIST_CLASSES = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-)
+FASHION_MNIST_CLASSES = tuple(FashionMNIST.classes)  # the dataset's own names, in label order
 META_KEY = "__meta__"  # the npz entry holding the JSON description, a (1,) str array
 
 
@@ -80,7 +70,7 @@ class Weights:
     @property
     def record(self) -> str:
         """The record, relative to the repository root (it does not ship in the wheel)."""
-        return f"benchmarks/results/weights/{self.key}.json"
+        return f"experiments/records/weights/{self.key}.json"
 
     @property
     def num_classes(self) -> int:
@@ -351,49 +341,23 @@ def resolve(
     return out, state
 
 
-class _ArraysOnly(pickle.Unpickler):
-    """An unpickler that rebuilds only NumPy arrays, dtypes and plain Python containers: any
-    other global (a function, a class of another module) is refused, so reading runs no code."""
-
-    SAFE_BUILTINS = frozenset(
-        {"dict", "list", "tuple", "set", "frozenset", "int", "float", "complex", "str", "bytes",
-         "bytearray", "bool", "slice", "range"}
-    )  # fmt: skip
-    NUMPY = frozenset(
-        {
-            ("numpy", "ndarray"),
-            ("numpy", "dtype"),
-            ("numpy.core.multiarray", "_reconstruct"),
-            ("numpy._core.multiarray", "_reconstruct"),
-            ("numpy.core.multiarray", "scalar"),
-            ("numpy._core.multiarray", "scalar"),
-            ("numpy.core.numeric", "_frombuffer"),  # protocol 5: an array from raw bytes
-            ("numpy._core.numeric", "_frombuffer"),
-            ("collections", "OrderedDict"),
-        }
-    )
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module == "builtins" and name in self.SAFE_BUILTINS) or (module, name) in self.NUMPY:
-            return super().find_class(module, name)
-        if module == "numpy.dtypes" and name.endswith("DType"):  # NumPy 2 dtype classes
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(
-            f"checkpoint: refusing to load global {module}.{name}; only NumPy arrays and plain "
-            f"Python values are allowed"
-        )
-
-
 def read_training_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """A training checkpoint (``last.ckpt``, a pickle) read with an unpickler that rebuilds
-    only arrays and plain values; its ``"model"`` entry is the state dict (name -> array)."""
+    """A training checkpoint (``last.ckpt``, or the run folder holding it) as a dict whose
+    ``"model"`` entry is the state dict (name -> array). The current format is read by
+    :func:`minicnn.checkpoint.load_checkpoint`, an older pickled one by an unpickler that
+    rebuilds only arrays and plain values: reading runs no code from the file."""
+    from minicnn import checkpoint
+
     path = Path(path)
     if path.is_dir():
-        path = path / "last.ckpt"
+        path = path / checkpoint.CHECKPOINT
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint: no file at {path}")
-    with open(path, "rb") as f:
-        state = _ArraysOnly(f).load()
+    if zipfile.is_zipfile(path):
+        state = checkpoint.load_checkpoint(path)
+    else:
+        with open(path, "rb") as f:
+            state = checkpoint.NumpyOnlyUnpickler(f).load()
     if not isinstance(state, dict) or not isinstance(state.get("model"), dict):
         raise ValueError(f"checkpoint: {path} has no 'model' state dict")
     return state

@@ -302,9 +302,6 @@ class Transfer(Function):
         return backend.move(gy, self.out_backend, self.src)
 
 
-# ----- public functions ----------------------------------------------------------------------
-
-
 def _binary(fn: type[Function], op: str, a: Any, b: Any) -> Tensor:
     a, b = _operands(op, a, b)
     return fn.apply(a, b)

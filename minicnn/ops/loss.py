@@ -122,9 +122,6 @@ class MSE(Function):
         return g, -g
 
 
-# ----- public functions ----------------------------------------------------------------------
-
-
 def _dim(op: str, input: Tensor, dim: int) -> int:
     if not isinstance(dim, int) or not -input.ndim <= dim < input.ndim:
         raise ValueError(f"{op}: dim {dim!r} out of range for a tensor of shape {input.shape}")

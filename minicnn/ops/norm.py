@@ -45,12 +45,12 @@ class BatchNormEval(Function):
 
     def forward(self, x: Any, gamma: Any, beta: Any, mean: Any, var: Any, eps: float) -> Any:
         x, gamma, beta, mean, var = contiguous(x, gamma, beta, mean, var)
-        self.x, self.gamma, self.mean = x, gamma, mean
-        self.invstd = (1 / backend.xp().sqrt(var + eps)).astype(x.dtype)
+        self.x, self.gamma, self.mean, self.var, self.eps = x, gamma, mean, var, eps
         return backend.kernel("batchnorm_forward_eval")(x, mean, var, gamma, beta, eps)
 
     def backward(self, gy: Any) -> tuple[Any, Any, Any, None, None]:
-        invstd = self.invstd[None, :, None]
+        # invstd is made here, not in forward: an evaluation forward rarely gets a backward
+        invstd = (1 / backend.xp().sqrt(self.var + self.eps)).astype(gy.dtype)[None, :, None]
         gx = gy * (self.gamma[None, :, None] * invstd) if self.needs_input_grad[0] else None
         xhat = (self.x - self.mean[None, :, None]) * invstd
         ggamma = (gy * xhat).sum(axis=(0, 2)) if self.needs_input_grad[1] else None

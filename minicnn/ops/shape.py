@@ -114,9 +114,6 @@ class Pad(Function):
         return gy[self.interior]
 
 
-# ----- public functions ----------------------------------------------------------------------
-
-
 def _numel(shape: tuple[int, ...]) -> int:
     n = 1
     for s in shape:

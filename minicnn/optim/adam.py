@@ -9,7 +9,6 @@ the same rate.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -74,11 +73,11 @@ class Adam(Optimizer):
             raise ValueError(f"betas: expected two numbers (beta1, beta2) in [0, 1), got {betas!r}")
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict) -> None:
-        # Broadcasting would quietly stretch a grad of the wrong shape over p: check it first.
+        # The whole update is one fused kernel (kernels/*/optim.py), written out in the
+        # docstring above; it changes p.array and the moments in place, so all must be
+        # contiguous and grad must match them (the kernel trusts every size it is given).
         grad = check_step_arrays(type(self).__name__, p, grad, state)
         xp = backend.xp(p.backend)
-        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
-        beta1, beta2 = group["betas"]
         if not state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p.array)
@@ -86,26 +85,22 @@ class Adam(Optimizer):
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = xp.zeros_like(p.array)
         state["step"] += 1
-        t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-
-        g = -grad if group["maximize"] else grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                p.array *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p.array  # a new array: .grad is never modified
-        m *= beta1
-        m += (1 - beta1) * g
-        v *= beta2
-        v += (1 - beta2) * g * g
-        if group["amsgrad"]:
-            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-
-        bias_correction1 = 1 - beta1**t
-        bias_correction2 = 1 - beta2**t
-        denom = xp.sqrt(v) / math.sqrt(bias_correction2) + eps  # sqrt(v_hat) + eps
-        p.array -= (lr / bias_correction1) * m / denom  # lr * m_hat / denom, in place
+        beta1, beta2 = group["betas"]
+        backend.kernel("adam_update_", p.backend)(
+            p.array,
+            grad,
+            state["exp_avg"],
+            state["exp_avg_sq"],
+            state["max_exp_avg_sq"] if group["amsgrad"] else None,
+            group["lr"],
+            beta1,
+            beta2,
+            group["eps"],
+            group["weight_decay"],
+            group["decoupled_weight_decay"],
+            group["maximize"],
+            state["step"],
+        )
 
 
 class AdamW(Adam):

@@ -26,6 +26,7 @@ from typing import Any
 
 from minicnn import backend
 from minicnn.autograd import enable_grad, no_grad
+from minicnn.nn.parameter import zero_grads
 from minicnn.tensor import Tensor
 
 
@@ -53,7 +54,6 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    # ----- parameter groups -----------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group ``{"params": [...], <hyperparameter>: value, ...}`` (say, a layer being
         unfrozen mid-training); hyperparameters it leaves out come from the defaults."""
@@ -91,17 +91,9 @@ class Optimizer:
     def _check_group(self, group: dict[str, Any]) -> None:
         """Raise ValueError on a bad hyperparameter (subclasses check their own)."""
 
-    # ----- the update -----------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad``: to None (the default), or to zeros in place."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.zero_()
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a ``.grad``, in place; returns ``closure()``'s loss.
@@ -128,7 +120,6 @@ class Optimizer:
         hyperparameters of ``group`` and this parameter's ``state`` (a dict to read and fill)."""
         raise NotImplementedError(f"{type(self).__name__} does not define _update()")
 
-    # ----- saving and loading ---------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``.
 

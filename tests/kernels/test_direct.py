@@ -21,16 +21,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from minicnn.kernels import numpy_ref
+from strategies import adaptive_cases, conv_cases, distinct_grid, pool_cases, seeds, uniform
 
 import minicnn
-from tests.ops.cnn_strategies import (
-    adaptive_cases,
-    conv_cases,
-    distinct,
-    pool_cases,
-    seeds,
-    uniform,
-)
 
 ORACLE = numpy_ref.KERNELS
 RTOL = {np.float32: 1e-4, np.float64: 1e-10}
@@ -133,7 +126,7 @@ def test_conv2d_twins_on_resnet_layers(twins, dtype, layer):
 @given(case=pool_cases(max_elements=120), seed=seeds())
 def test_maxpool2d_twins(twins, dtype, case, seed):
     geometry = (case.KH, case.KW, case.SH, case.SW, case.PH, case.PW, case.DH, case.DW)
-    x = distinct(seed, case.x_shape).astype(dtype)
+    x = distinct_grid(seed, case.x_shape).astype(dtype)
     _, idx = check(twins, "maxpool2d_forward", dtype, x, *geometry, *case.out_hw)
     gy = uniform(seed + 1, case.y_shape).astype(dtype)
     check(twins, "maxpool2d_backward", dtype, gy, idx, case.H, case.W, *geometry)
@@ -153,7 +146,7 @@ def test_avgpool2d_twins(twins, dtype, case, cip, seed):
 @given(case=adaptive_cases(), seed=seeds())
 def test_adaptive_pool_twins(twins, dtype, case, seed):
     (N, C, H, W), (OH, OW) = case
-    x = distinct(seed, (N, C, H, W)).astype(dtype)
+    x = distinct_grid(seed, (N, C, H, W)).astype(dtype)
     gy = uniform(seed + 1, (N, C, OH, OW)).astype(dtype)
     check(twins, "adaptive_avgpool2d_forward", dtype, x, OH, OW)
     check(twins, "adaptive_avgpool2d_backward", dtype, gy, H, W)
@@ -195,7 +188,7 @@ def _max_as_pytorch(values: list[float], where: list[int]) -> tuple[float, int]:
 
 def _with_nans(seed: int, shape: tuple[int, ...], dtype: type) -> np.ndarray:
     """Distinct values with about one in four replaced by NaN (so windows hold 0, 1 or more)."""
-    x = distinct(seed, shape).astype(dtype)
+    x = distinct_grid(seed, shape).astype(dtype)
     x[np.random.default_rng(seed).random(shape) < 0.25] = np.nan
     return x
 

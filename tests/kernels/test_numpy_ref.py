@@ -17,9 +17,9 @@ def test_kernels_dict_follows_the_contract():
         assert fn is getattr(R, name)
         assert tuple(inspect.signature(fn).parameters) == KERNEL_SIGNATURES[name], name
     for name in ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight"):
-        loop = getattr(R, name + "_direct")
-        assert tuple(inspect.signature(loop).parameters) == KERNEL_SIGNATURES[name]
-        assert loop not in R.KERNELS.values()
+        twin = getattr(R, name + "_direct")
+        assert tuple(inspect.signature(twin).parameters) == KERNEL_SIGNATURES[name]
+        assert twin not in R.KERNELS.values() and R.DIRECT[name + "_direct"] is twin
 
 
 def kernel_calls(dtype):

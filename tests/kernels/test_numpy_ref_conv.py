@@ -1,45 +1,15 @@
-"""Convolution kernels of the reference backend: im2col against direct loops, adjoints,
+"""Convolution kernels of the reference backend: im2col against the direct twins, adjoints,
 finite differences, and hand-computed cases."""
 
 import numpy as np
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings
 from minicnn.kernels import numpy_ref as R
-from minicnn.kernels.geometry import out_size
-
-
-@st.composite
-def conv_cases(draw, max_extra=6, max_batch=3, max_group_channels=3):
-    """A valid conv2d configuration with float64 arrays x, w, b and an upstream gradient gy."""
-    N = draw(st.integers(1, max_batch))
-    G = draw(st.sampled_from([1, 2, 3]))
-    depthwise = draw(st.booleans())
-    Cg = 1 if depthwise else draw(st.integers(1, max_group_channels))
-    OCg = draw(st.integers(1, 3))
-    KH, KW = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    PH, PW = draw(st.integers(0, 2)), draw(st.integers(0, 2))
-    DH, DW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    # Start from the smallest input the dilated kernel fits, so few draws are discarded.
-    H = DH * (KH - 1) + 1 - 2 * PH + draw(st.integers(0, max_extra))
-    W = DW * (KW - 1) + 1 - 2 * PW + draw(st.integers(0, max_extra))
-    assume(H >= 1 and W >= 1)
-    OH, OW = out_size(H, KH, SH, PH, DH), out_size(W, KW, SW, PW, DW)
-    assume(OH >= 1 and OW >= 1)
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    C, OC = G * Cg, G * OCg
-    return dict(
-        x=rng.standard_normal((N, C, H, W)),
-        w=rng.standard_normal((OC, Cg, KH, KW)),
-        b=rng.standard_normal(OC),
-        gy=rng.standard_normal((N, OC, OH, OW)),
-        geom=(SH, SW, PH, PW, DH, DW, G),
-    )
+from strategies import reference_conv_cases
 
 
 @settings(max_examples=50, deadline=None, derandomize=True)
-@given(conv_cases())
-def test_im2col_matches_loops(case):
+@given(reference_conv_cases())
+def test_im2col_matches_the_direct_loops(case):
     x, w, b, gy, geom = case["x"], case["w"], case["b"], case["gy"], case["geom"]
     H, W = x.shape[2:]
     KH, KW = w.shape[2:]
@@ -64,7 +34,7 @@ def test_im2col_matches_loops(case):
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(conv_cases())
+@given(reference_conv_cases())
 def test_conv_adjoint(case):
     # y = A x is linear in x and in w, so <A x, gy> = <x, A^T gy> = <w, dy/dw^T gy>.
     x, w, gy, geom = case["x"], case["w"], case["gy"], case["geom"]
@@ -79,7 +49,7 @@ def test_conv_adjoint(case):
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
-@given(conv_cases())
+@given(reference_conv_cases())
 def test_conv_bias_adds_per_channel(case):
     # The bias gradient gy.sum((0, 2, 3)) is right exactly when the bias enters as y += b[o].
     x, w, b, gy, geom = case["x"], case["w"], case["b"], case["gy"], case["geom"]
@@ -106,7 +76,7 @@ def central_difference(f, a, eps):
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
-@given(conv_cases(max_extra=3, max_batch=2, max_group_channels=2))
+@given(reference_conv_cases(max_extra=3, max_batch=2, max_group_channels=2))
 def test_conv_finite_differences(case):
     x, w, b, gy, geom = case["x"].copy(), case["w"].copy(), case["b"], case["gy"], case["geom"]
     H, W = x.shape[2:]

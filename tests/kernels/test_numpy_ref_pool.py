@@ -1,21 +1,16 @@
 """Pooling kernels of the reference backend: scalar-loop oracles written here, adjoints,
 finite differences, and hand-computed windows and divisors."""
 
-import math
-
 import numpy as np
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from minicnn.kernels import numpy_ref as R
-from minicnn.kernels.geometry import out_size
-
-from tests.ops.cnn_strategies import with_specials
-
-
-def distinct_values(rng, shape):
-    """A random permutation of values 0.1 apart: no ties, so max pooling is differentiable."""
-    n = math.prod(shape)
-    return (rng.permutation(n) * 0.1 - 0.05 * n).reshape(shape)
+from strategies import (
+    reference_adaptive_cases,
+    reference_avgpool_cases,
+    reference_maxpool_cases,
+    with_specials,
+)
 
 
 def maxpool_oracle(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
@@ -37,32 +32,8 @@ def maxpool_oracle(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
     return y, idx
 
 
-@st.composite
-def maxpool_cases(draw, max_extra=6, max_channels=3, max_batch=2):
-    KH, KW = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    DH, DW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    PH, PW = draw(st.integers(0, min(2, KH // 2))), draw(st.integers(0, min(2, KW // 2)))
-    H = DH * (KH - 1) + 1 - 2 * PH + draw(st.integers(0, max_extra))
-    W = DW * (KW - 1) + 1 - 2 * PW + draw(st.integers(0, max_extra))
-    assume(H >= 1 and W >= 1)
-    ceil_mode = draw(st.booleans())
-    OH = out_size(H, KH, SH, PH, DH, ceil_mode)
-    OW = out_size(W, KW, SW, PW, DW, ceil_mode)
-    assume(OH >= 1 and OW >= 1)
-    # With dilation a window can fall entirely on padding; the caller never asks for one.
-    rows_ok = all(any(0 <= o * SH - PH + k * DH < H for k in range(KH)) for o in range(OH))
-    cols_ok = all(any(0 <= o * SW - PW + k * DW < W for k in range(KW)) for o in range(OW))
-    assume(rows_ok and cols_ok)
-    N, C = draw(st.integers(1, max_batch)), draw(st.integers(1, max_channels))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = distinct_values(rng, (N, C, H, W))
-    gy = rng.standard_normal((N, C, OH, OW))
-    return x, gy, (KH, KW, SH, SW, PH, PW, DH, DW), (OH, OW)
-
-
 @settings(max_examples=50, deadline=None, derandomize=True)
-@given(maxpool_cases())
+@given(reference_maxpool_cases())
 def test_maxpool_matches_oracle(case):
     x, _, geom, (OH, OW) = case
     y, idx = R.maxpool2d_forward(x, *geom, OH, OW)
@@ -73,7 +44,7 @@ def test_maxpool_matches_oracle(case):
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(maxpool_cases(), st.data())
+@given(reference_maxpool_cases(), st.data())
 def test_maxpool_with_nan_and_inf_matches_oracle(case, data):
     x, _, geom, (OH, OW) = case
     x = data.draw(with_specials(x, max_count=4))
@@ -104,7 +75,7 @@ def central_difference(f, a, eps):
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(maxpool_cases(max_extra=4, max_channels=2, max_batch=1))
+@given(reference_maxpool_cases(max_extra=4, max_channels=2, max_batch=1))
 def test_maxpool_finite_differences(case):
     x, gy, geom, (OH, OW) = case
     H, W = x.shape[2:]
@@ -189,28 +160,8 @@ def avgpool_oracle(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad):
     return y
 
 
-@st.composite
-def avgpool_cases(draw):
-    KH, KW = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    PH, PW = draw(st.integers(0, min(2, KH // 2))), draw(st.integers(0, min(2, KW // 2)))
-    H = KH - 2 * PH + draw(st.integers(0, 6))
-    W = KW - 2 * PW + draw(st.integers(0, 6))
-    assume(H >= 1 and W >= 1)
-    ceil_mode = draw(st.booleans())
-    OH = out_size(H, KH, SH, PH, 1, ceil_mode)
-    OW = out_size(W, KW, SW, PW, 1, ceil_mode)
-    assume(OH >= 1 and OW >= 1)
-    include = draw(st.sampled_from([0, 1]))
-    N, C = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    x = rng.standard_normal((N, C, H, W))
-    gy = rng.standard_normal((N, C, OH, OW))
-    return x, gy, (KH, KW, SH, SW, PH, PW), (OH, OW), include
-
-
 @settings(max_examples=50, deadline=None, derandomize=True)
-@given(avgpool_cases())
+@given(reference_avgpool_cases())
 def test_avgpool_matches_oracle_and_adjoint(case):
     x, gy, geom, (OH, OW), include = case
     H, W = x.shape[2:]
@@ -266,17 +217,8 @@ def test_adaptive_output_larger_than_input():
     np.testing.assert_array_equal(gx.ravel(), [1.0, 6.0])
 
 
-@st.composite
-def adaptive_cases(draw):
-    N, C = draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    H, W = draw(st.integers(1, 9)), draw(st.integers(1, 9))
-    OH, OW = draw(st.integers(1, 6)), draw(st.integers(1, 6))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    return distinct_values(rng, (N, C, H, W)), rng.standard_normal((N, C, OH, OW))
-
-
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(adaptive_cases())
+@given(reference_adaptive_cases())
 def test_adaptive_avgpool_adjoint(case):
     x, gy = case
     OH, OW = gy.shape[2:]
@@ -287,7 +229,7 @@ def test_adaptive_avgpool_adjoint(case):
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
-@given(adaptive_cases())
+@given(reference_adaptive_cases())
 def test_adaptive_maxpool_finite_differences(case):
     x, gy = case
     x = x.copy()

@@ -8,8 +8,10 @@ file stays fast.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -23,6 +25,9 @@ from minicnn.models.vgg import CONFIGS, make_layers
 
 def n_params(model: minicnn.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+TORCHVISION_NAMES = Path(__file__).with_name("torchvision_state_dicts.json")
 
 
 class Case(NamedTuple):
@@ -57,7 +62,7 @@ BIG = {
         (3, 32, 32),
         {
             "maxpool": (1, 64, 8, 8),
-            "layer2.0.projection.0": (1, 128, 4, 4),
+            "layer2.0.downsample.0": (1, 128, 4, 4),
             "layer4.1.bn2": (1, 512, 1, 1),
             "fc": (1, 1000),
         },
@@ -105,6 +110,16 @@ def _check_gradients(model: minicnn.nn.Module, skip: str | None = None) -> None:
 def test_parameter_count(big):
     name, model = big
     assert n_params(model) == BIG[name].params
+
+
+def test_state_dict_names_and_shapes_are_torchvisions(big):
+    # torchvision_state_dicts.json lists torchvision's state_dict() of each model, name and shape
+    # in order (googlenet with its auxiliary heads, which this one is built without);
+    # test_torchvision.py checks that the file still equals torchvision's.
+    name, model = big
+    expected = json.loads(TORCHVISION_NAMES.read_text())[name]
+    expected = [item for item in expected if not item[0].startswith(("aux1.", "aux2."))]
+    assert [[k, list(v.shape)] for k, v in model.state_dict().items()] == expected
 
 
 def test_summary_total_and_shapes(big):
@@ -210,3 +225,24 @@ def test_bad_arguments():
         models.mini_googlenet(branch3_kernel=7)
     with pytest.raises(ValueError, match=r"blocks: expected four positive ints, got \(2, 2\)"):
         models.ResNet((2, 2))
+
+
+def test_googlenet_with_aux_heads_has_torchvisions_names():
+    expected = json.loads(TORCHVISION_NAMES.read_text())["googlenet"]
+    model = models.googlenet()
+    assert [[k, list(v.shape)] for k, v in model.state_dict().items()] == expected
+
+
+def test_resnet18_without_its_head_is_the_body():
+    # nn.Sequential(*list(model.children())[:-1]) is the network up to the pooled features:
+    # the ReLU after bn1 is a child module for this, as in torchvision.
+    model = models.resnet18().eval()
+    body = minicnn.nn.Sequential(*list(model.children())[:-1])
+    seen = []
+    model.fc.register_forward_hook(lambda module, args, out: seen.append(args[0].numpy()))
+    x = minicnn.randn(2, 3, 32, 32)
+    with minicnn.no_grad():
+        model(x)
+        pooled = body(x)
+    assert pooled.shape == (2, 512, 1, 1)
+    np.testing.assert_array_equal(pooled.flatten(1).numpy(), seen[0])

@@ -25,8 +25,6 @@ def _same(a: minicnn.Tensor, b: minicnn.Tensor) -> None:
     np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
 
 
-# ----- Conv2d --------------------------------------------------------------------------------
-
 CONV_CONFIGS = [
     # C, OC, kernel, stride, padding, dilation, groups, bias, (H, W)
     (3, 4, 3, 1, 0, 1, 1, True, (8, 8)),
@@ -70,9 +68,6 @@ def test_conv2d_gradients_reach_parameters(backend_name):
     assert conv.weight.grad.shape == conv.weight.shape and conv.bias.grad.shape == (3,)
 
 
-# ----- pooling -------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     "k, s, p, d, ceil",
     [(2, None, 0, 1, False), (3, 2, 1, 1, True), ((2, 3), (1, 2), (1, 0), 2, False)],
@@ -113,9 +108,6 @@ def test_adaptive_pools(backend_name, size, expected):
     _same(mx(x), F.adaptive_max_pool2d(x, size))
     y, idx = nn.AdaptiveMaxPool2d(size, return_indices=True)(x)
     assert idx.shape == y.shape
-
-
-# ----- BatchNorm -----------------------------------------------------------------------------
 
 
 def _copies(bn: nn.Module) -> tuple[minicnn.Tensor, minicnn.Tensor]:
@@ -192,9 +184,6 @@ def test_batchnorm_cumulative_average_and_options(backend_name):
         nn.BatchNorm2d(2)(_x(3, 2))
     with pytest.raises(ValueError, match="expected 2 channels"):
         nn.BatchNorm1d(2)(_x(3, 5))
-
-
-# ----- dropout, linear, activations, flatten, losses ------------------------------------------
 
 
 @pytest.mark.parametrize("layer, fn", [(nn.Dropout, F.dropout), (nn.Dropout2d, F.dropout2d)])
@@ -276,9 +265,6 @@ def test_losses(backend_name):
     _same(nn.MSELoss("sum")(logits, other), F.mse_loss(logits, other, reduction="sum"))
 
 
-# ----- constructor checks ----------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     "make, message",
     [
@@ -344,9 +330,6 @@ def test_losses(backend_name):
 def test_constructor_errors(make, message):
     with pytest.raises(ValueError, match=message):
         make()
-
-
-# ----- default initialisation ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,10 @@ import pytest
 from helpers import check_op
 from hypothesis import given, settings
 from minicnn.kernels import numpy_ref as R
+from strategies import ConvCase, as_tensor, conv_cases, fast_mode, host, seeds, uniform
 
 import minicnn
 import minicnn.nn.functional as F
-
-from .cnn_strategies import ConvCase, as_tensor, conv_cases, fast_mode, host, seeds, uniform
 
 
 def conv_loop(case: ConvCase, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:

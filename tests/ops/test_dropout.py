@@ -7,12 +7,11 @@ from helpers import check_op
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from minicnn.kernels import numpy_ref as R
+from strategies import as_tensor, host, seeds, uniform
 
 import minicnn
 import minicnn.nn.functional as F
 from minicnn.random import draw_seed
-
-from .cnn_strategies import as_tensor, host, seeds, uniform
 
 DROPOUTS = {"dropout": F.dropout, "dropout2d": F.dropout2d}
 

@@ -3,18 +3,10 @@ argument errors."""
 
 import numpy as np
 import pytest
-from helpers import (
-    away_from_zero,
-    broadcast_pairs,
-    check_op,
-    examples,
-    positive,
-    seeds,
-    shapes,
-    values,
-)
+from helpers import check_op, examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import away_from_zero, broadcast_pairs, clamp_cases, positive, seeds, shapes, values
 
 import minicnn
 
@@ -146,16 +138,6 @@ def test_sigmoid_and_tanh_saturate_without_overflow(backend_name):
     np.testing.assert_array_equal(minicnn.tanh(x).numpy(), [-1.0, 0.0, 1.0])
 
 
-@st.composite
-def clamp_cases(draw):
-    """Values on a grid of odd multiples of 1/8 and bounds on multiples of 1/4, so no value
-    lies within 1/8 of a bound."""
-    shape = draw(shapes())
-    lo = draw(st.sampled_from([None, -1.0, -0.5, 0.0]))
-    hi = draw(st.sampled_from([None, 0.5, 1.0]) if lo is not None else st.sampled_from([0.5, 1.0]))
-    return shape, lo, hi
-
-
 @settings(max_examples=examples(20))
 @given(case=clamp_cases(), seed=seeds())
 def test_clamp(backend_name, case, seed):
@@ -197,9 +179,6 @@ def test_broadcast_gradient_is_summed_over_the_copies(backend_name, pair, seed):
     np.testing.assert_array_equal(
         b.grad.numpy(), np.full(pair[1], np.prod(out) / max(b.numel(), 1))
     )
-
-
-# ----- dtypes --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -269,9 +248,6 @@ def test_float_functions_of_an_integer_tensor_give_float32(backend_name):
     i = minicnn.tensor([1, 2])
     for fn in (minicnn.exp, minicnn.log, minicnn.sqrt, minicnn.tanh, minicnn.sigmoid):
         assert fn(i).dtype == np.float32, fn.__name__
-
-
-# ----- errors --------------------------------------------------------------------------------
 
 
 def test_add_rejects_shapes_that_do_not_broadcast(backend_name):

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from strategies import as_tensor, host
 
 import minicnn
 import minicnn.nn.functional as F
 from minicnn import optim
-
-from .cnn_strategies import as_tensor, host
 
 
 def _t(*shape: int, dtype=np.float64, requires_grad: bool = False) -> minicnn.Tensor:

@@ -3,9 +3,10 @@ checked by gradcheck and against NumPy, and its shape errors."""
 
 import numpy as np
 import pytest
-from helpers import broadcast_pairs, check_op, examples, seeds, values
+from helpers import check_op, examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import broadcast_pairs, seeds, values
 
 import minicnn
 

@@ -6,11 +6,10 @@ import pytest
 from helpers import check_op
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import as_tensor, fast_mode, host, seeds, uniform
 
 import minicnn
 import minicnn.nn.functional as F
-
-from .cnn_strategies import as_tensor, fast_mode, host, seeds, uniform
 
 
 def linear_ref(x, w, b):

@@ -4,9 +4,10 @@ errors."""
 
 import numpy as np
 import pytest
-from helpers import check_op, examples, seeds, shapes, values
+from helpers import check_op, examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import ce_cases, seeds, shapes, values
 
 import minicnn
 
@@ -60,18 +61,6 @@ def test_softmax_is_stable_for_huge_logits(backend_name):
     np.testing.assert_allclose(logp.numpy(), [[0, -2000, -1000]])
     (logp * minicnn.tensor([[1.0, 2.0, 3.0]])).sum().backward()
     assert np.isfinite(x.grad.numpy()).all()
-
-
-@st.composite
-def ce_cases(draw):
-    """Inputs (N, C) or (N, C, d1) with every option of cross_entropy."""
-    N, C = draw(st.integers(1, 4)), draw(st.integers(2, 5))
-    extra = draw(st.sampled_from([(), (2,), (3,)]))
-    ignore_index = draw(st.sampled_from([-100, 0, -1]))
-    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
-    label_smoothing = draw(st.sampled_from([0.0, 0.1, 0.35]))
-    weighted = draw(st.booleans())
-    return (N, C) + extra, ignore_index, reduction, label_smoothing, weighted
 
 
 @settings(max_examples=examples(25))
@@ -189,9 +178,6 @@ def test_mse_loss(backend_name, shape, reduction, seed):
         b,
         ref=lambda x, y: reduce((x - y) ** 2),
     )
-
-
-# ----- errors --------------------------------------------------------------------------------
 
 
 def test_cross_entropy_rejects_float_targets(backend_name):

@@ -9,15 +9,11 @@ import pytest
 from helpers import check_op
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import minicnn
-import minicnn.nn.functional as F
-
-from .cnn_strategies import (
+from strategies import (
     PoolCase,
     adaptive_cases,
     as_tensor,
-    distinct,
+    distinct_grid,
     fast_mode,
     host,
     pool_cases,
@@ -25,6 +21,9 @@ from .cnn_strategies import (
     uniform,
     with_specials,
 )
+
+import minicnn
+import minicnn.nn.functional as F
 
 
 def maxpool_loop(x: np.ndarray, c: PoolCase) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +102,7 @@ def adaptive_loop(x: np.ndarray, OH: int, OW: int, reduce: str) -> np.ndarray:
 @settings(max_examples=25)
 @given(case=pool_cases(), seed=seeds())
 def test_max_pool2d_gradcheck(backend_name, case, seed):
-    x = distinct(seed, case.x_shape)  # no ties, so each window's winner is stable under eps
+    x = distinct_grid(seed, case.x_shape)  # no ties, so each window's winner is stable under eps
     check_op(
         lambda x: F.max_pool2d(x, **case.kwargs()),
         x,
@@ -145,7 +144,7 @@ def test_adaptive_max_pool2d_gradcheck(backend_name, case, seed):
     shape, (OH, OW) = case
     check_op(
         lambda x: F.adaptive_max_pool2d(x, (OH, OW)),
-        distinct(seed, shape),
+        distinct_grid(seed, shape),
         ref=lambda x: adaptive_loop(x, OH, OW, "max"),
         fast_mode=fast_mode([shape], shape[:2] + (OH, OW)),
     )
@@ -158,7 +157,7 @@ def test_adaptive_max_pool2d_gradcheck(backend_name, case, seed):
 @settings(max_examples=20)
 @given(case=pool_cases(max_dilation=3, max_elements=150), seed=seeds())
 def test_max_pool2d_forward_and_indices_match_loop(backend_name, dtype, case, seed):
-    x = distinct(seed, case.x_shape).astype(dtype)
+    x = distinct_grid(seed, case.x_shape).astype(dtype)
     y, idx = F.max_pool2d(as_tensor(x), **case.kwargs(), return_indices=True)
     y_ref, idx_ref = maxpool_loop(x, case)
     assert y.dtype == dtype and y.backend == backend_name
@@ -185,7 +184,7 @@ def test_avg_pool2d_forward_matches_loop(backend_name, dtype, rtol, count_includ
 @given(case=adaptive_cases(), seed=seeds())
 def test_adaptive_pools_forward_match_loop(backend_name, dtype, rtol, case, seed):
     shape, (OH, OW) = case
-    x = distinct(seed, shape).astype(dtype)
+    x = distinct_grid(seed, shape).astype(dtype)
     avg = F.adaptive_avg_pool2d(as_tensor(x), (OH, OW))
     mx, idx = F.adaptive_max_pool2d(as_tensor(x), (OH, OW), return_indices=True)
     assert avg.shape == mx.shape == shape[:2] + (OH, OW)
@@ -206,7 +205,7 @@ def test_adaptive_pools_forward_match_loop(backend_name, dtype, rtol, case, seed
 @settings(max_examples=25)
 @given(case=pool_cases(max_dilation=3, max_elements=150, min_batch=0), seed=seeds(), data=st.data())
 def test_max_pool2d_with_nan_and_inf_matches_pytorchs_rule(backend_name, dtype, case, seed, data):
-    x = data.draw(with_specials(distinct(seed, case.x_shape).astype(dtype), max_count=4))
+    x = data.draw(with_specials(distinct_grid(seed, case.x_shape).astype(dtype), max_count=4))
     xt = as_tensor(x, requires_grad=True)
     y, idx = F.max_pool2d(xt, **case.kwargs(), return_indices=True)
     y_ref, idx_ref = maxpool_loop(x, case)
@@ -226,7 +225,7 @@ def test_adaptive_max_pool2d_with_nan_and_inf_matches_pytorchs_rule(
     backend_name, dtype, case, seed, data
 ):
     shape, (OH, OW) = case
-    x = data.draw(with_specials(distinct(seed, shape).astype(dtype), max_count=4))
+    x = data.draw(with_specials(distinct_grid(seed, shape).astype(dtype), max_count=4))
     y, idx = F.adaptive_max_pool2d(as_tensor(x), (OH, OW), return_indices=True)
     y_ref, idx_ref = adaptive_max_loop(x, OH, OW)
     np.testing.assert_array_equal(host(y), y_ref)
@@ -324,7 +323,7 @@ def test_ceil_mode_last_window_hangs_over_the_edge(backend_name):
 
 
 def test_all_negative_input_with_padding_returns_true_window_max(backend_name):
-    x = -1.0 - np.abs(distinct(3, (2, 3, 5, 4))) - 0.05  # every value below -1, no ties
+    x = -1.0 - np.abs(distinct_grid(3, (2, 3, 5, 4))) - 0.05  # every value below -1, no ties
     c = PoolCase(2, 3, 5, 4, 3, 3, 2, 2, 1, 1, 1, 1, False)
     y, idx = F.max_pool2d(as_tensor(x), 3, 2, 1, return_indices=True)
     y_ref, idx_ref = maxpool_loop(x, c)
@@ -336,7 +335,7 @@ def test_all_negative_input_with_padding_returns_true_window_max(backend_name):
 
 
 def test_all_negative_input_gradient_stays_on_the_input(backend_name):
-    x = as_tensor(-1.0 - np.abs(distinct(4, (1, 2, 4, 4))) - 0.05, requires_grad=True)
+    x = as_tensor(-1.0 - np.abs(distinct_grid(4, (1, 2, 4, 4))) - 0.05, requires_grad=True)
     y = F.max_pool2d(x, 2, 2, 1, ceil_mode=True)
     y.backward(minicnn.ones(*y.shape, dtype="float64"))
     assert host(x.grad).sum() == y.numel()  # every window's gradient reached a real element
@@ -460,7 +459,7 @@ def test_unbatched_input_gives_unbatched_output(backend_name):
     ],
 )
 def test_non_contiguous_input_and_gradient(backend_name, op, args):
-    x = distinct(10, (2, 3, 5, 6))
+    x = distinct_grid(10, (2, 3, 5, 6))
     gy_shape = op(as_tensor(x), *args).shape
     gy = uniform(11, gy_shape[::-1]).transpose(3, 2, 1, 0)  # non-contiguous
     grads = []

@@ -3,27 +3,12 @@ ties in amax/amin, max/min's (values, indices) pairs, argmax/argmin and dim erro
 
 import numpy as np
 import pytest
-from helpers import broadcast_pairs, check_op, distinct, examples, seeds, shapes, values
+from helpers import check_op, examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import broadcast_pairs, distinct, reduce_cases, seeds, shapes, values
 
 import minicnn
-
-
-@st.composite
-def reduce_cases(draw, min_dims=0):
-    """(shape, dim, keepdim): dim is None, an int, or a tuple of distinct axes (any sign)."""
-    shape = draw(shapes(min_dims=min_dims))
-    ndim = len(shape)
-    kind = draw(st.sampled_from(["none", "int", "tuple"]) if ndim else st.just("none"))
-    if kind == "none":
-        dim = None
-    else:
-        axes = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
-        signed = [a - ndim if draw(st.booleans()) else a for a in axes]
-        dim = signed[0] if kind == "int" else tuple(signed)
-    return shape, dim, draw(st.booleans())
-
 
 REDUCTIONS = {
     # name: (minicnn function, NumPy reference, values)
@@ -123,9 +108,6 @@ def test_sum_of_an_integer_tensor_stays_integer(backend_name):
     assert y.tolist() == [4, 6]
 
 
-# ----- errors --------------------------------------------------------------------------------
-
-
 def test_sum_rejects_a_dim_out_of_range(backend_name):
     x = minicnn.zeros(2, 3)
     with pytest.raises(
@@ -164,7 +146,7 @@ def test_mean_and_var_reject_integer_tensors(backend_name):
         minicnn.tensor([1, 2]).var()
 
 
-# ----- max and min as torch.max: whole tensor, (values, indices) along a dim, or elementwise ---
+# max and min as torch.max: whole tensor, (values, indices) along a dim, or elementwise.
 
 
 @settings(max_examples=examples(20))

@@ -4,31 +4,23 @@ the forward, and repeated integer indices must sum their gradients."""
 
 import numpy as np
 import pytest
-from helpers import broadcast_pairs, check_op, examples, seeds, shapes, values
+from helpers import check_op, examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import (
+    basic_indices,
+    broadcast_pairs,
+    join_cases,
+    pad_cases,
+    reshape_targets,
+    seeds,
+    shapes,
+    values,
+)
 
 import minicnn
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
-
-
-@st.composite
-def reshape_targets(draw):
-    """(shape, target): target has the same number of elements; one size may be -1."""
-    shape = draw(shapes())
-    n = int(np.prod(shape))
-    target = []
-    rest = n
-    while rest > 1 and len(target) < 3:
-        size = draw(st.sampled_from([d for d in range(1, rest + 1) if rest % d == 0]))
-        target.append(size)
-        rest //= size
-    target.append(rest)
-    target = draw(st.permutations(target))
-    if draw(st.booleans()):
-        target[draw(st.integers(0, len(target) - 1))] = -1
-    return shape, tuple(target)
 
 
 @settings(max_examples=examples(20))
@@ -168,33 +160,6 @@ def test_reshape_of_a_view_does_not_copy_the_gradient_wrongly(backend_name):
     np.testing.assert_array_equal(x.grad.numpy(), [0, 2, 4, 1, 3, 5])
 
 
-# ----- indexing ------------------------------------------------------------------------------
-
-
-@st.composite
-def basic_indices(draw):
-    """(shape, index) with ints (any sign), slices with steps (any sign), None and Ellipsis."""
-    shape = draw(shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
-    parts = []
-    for size in shape:
-        kind = draw(st.sampled_from(["int", "slice", "full"]))
-        if kind == "int":
-            parts.append(draw(st.integers(-size, size - 1)))
-        elif kind == "slice":
-            start = draw(st.none() | st.integers(-size - 1, size + 1))
-            stop = draw(st.none() | st.integers(-size - 1, size + 1))
-            step = draw(st.sampled_from([None, 1, 2, 3, -1, -2]))
-            parts.append(slice(start, stop, step))
-        else:
-            parts.append(slice(None))
-    # trailing axes may be left out, or replaced by an Ellipsis in front
-    keep = draw(st.integers(1, len(parts)))
-    parts = parts[:keep] if draw(st.booleans()) else [Ellipsis, *parts[len(parts) - keep :]]
-    for _ in range(draw(st.integers(0, 2))):
-        parts.insert(draw(st.integers(0, len(parts))), None)
-    return shape, parts[0] if len(parts) == 1 and draw(st.booleans()) else tuple(parts)
-
-
 @settings(max_examples=examples(25))
 @given(case=basic_indices(), seed=seeds())
 def test_basic_indexing(backend_name, case, seed):
@@ -252,23 +217,6 @@ def test_indexing_out_of_range_names_the_shape(backend_name):
         minicnn.zeros(2, 3)[5]
 
 
-# ----- cat, stack, pad -----------------------------------------------------------------------
-
-
-@st.composite
-def join_cases(draw, new_axis):
-    """(shapes, dim) for 2-4 tensors; for cat the sizes along dim differ."""
-    base = draw(shapes(min_dims=1, max_dims=3, max_side=3, max_elements=12))
-    k = draw(st.integers(2, 4))
-    ndim = len(base) + (1 if new_axis else 0)
-    dim = draw(st.integers(-ndim, ndim - 1))
-    if new_axis:
-        return [base] * k, dim
-    axis = dim % ndim
-    sizes = draw(st.lists(st.integers(1, 3), min_size=k, max_size=k))
-    return [base[:axis] + (s,) + base[axis + 1 :] for s in sizes], dim
-
-
 @settings(max_examples=examples(20))
 @given(case=join_cases(new_axis=False), seed=seeds())
 def test_cat(backend_name, case, seed):
@@ -311,15 +259,6 @@ def test_cat_and_stack_reject_mismatched_shapes(backend_name):
         minicnn.cat([])
     with pytest.raises(ValueError, match=r"cat: dim 2 out of range for 2 dimension"):
         minicnn.cat([a, a], dim=2)
-
-
-@st.composite
-def pad_cases(draw):
-    shape = draw(shapes(min_dims=1, max_dims=3, max_side=3, max_elements=12))
-    axes = draw(st.integers(1, len(shape)))
-    widths = draw(st.lists(st.integers(0, 2), min_size=2 * axes, max_size=2 * axes))
-    value = draw(st.sampled_from([0.0, -1.5, 2.0]))
-    return shape, tuple(widths), value
 
 
 @settings(max_examples=examples(20))

@@ -19,11 +19,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import as_tensor, host, seeds, uniform, with_specials
 
 import minicnn
 import minicnn.nn.functional as F
-
-from .cnn_strategies import as_tensor, host, seeds, uniform, with_specials
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 

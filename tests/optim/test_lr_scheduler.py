@@ -38,9 +38,6 @@ def cosine(base: float, eta_min: float, t: int, T: int) -> float:
     return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / T)) / 2
 
 
-# ----- the schedules -------------------------------------------------------------------------
-
-
 def test_step_lr():
     expected = [1.0] * 3 + [0.5] * 3 + [0.25] * 3 + [0.125] * 3
     np.testing.assert_allclose(lrs(StepLR(sgd(), step_size=3, gamma=0.5)), expected)
@@ -166,9 +163,6 @@ def test_one_cycle_lr_counts_its_steps():
         scheduler.step()
 
 
-# ----- the scheduler and its optimizer -------------------------------------------------------
-
-
 def test_the_optimizer_uses_the_scheduled_lr():
     w = param([0.0])
     opt = SGD([w], lr=0.1)
@@ -256,9 +250,6 @@ def test_state_dict_is_a_copy():
     assert "optimizer" not in sd and sd["last_epoch"] == 0
     scheduler.step()
     assert sd["last_epoch"] == 0 and sd["_schedulers"][0]["last_epoch"] == 0
-
-
-# ----- bad arguments -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

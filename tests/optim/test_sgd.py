@@ -47,9 +47,6 @@ def sgd_reference(
     return history
 
 
-# ----- SGD: the update rule ------------------------------------------------------------------
-
-
 # A scalar w = 1 with loss w**2 / 2 (gradient w) and lr = 0.1, worked by hand.
 @pytest.mark.parametrize(
     "kwargs, expected",
@@ -216,9 +213,6 @@ def test_repr_lists_the_groups():
     assert text.startswith("SGD (") and "Parameter Group 0" in text and "momentum: 0.9" in text
 
 
-# ----- saving and loading --------------------------------------------------------------------
-
-
 def make_model() -> nn.Module:
     minicnn.manual_seed(3)
     return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
@@ -331,9 +325,6 @@ def test_load_state_dict_rejects_a_state_of_another_shape():
     with pytest.raises(ValueError, match=r"expected shape \(3,\).*received \(2,\)"):
         opt2.load_state_dict(opt.state_dict())
     assert not opt2.state  # nothing was changed
-
-
-# ----- bad arguments -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -180,13 +180,13 @@ def extremum(op: str, input: Tensor, dim: Any, keepdim: bool, kw: dict, minimum:
             raise ValueError(f"{op}: pass dim or axis, not both")
         dim = kw["axis"]
     if dim is None:
-        _nonempty(op, input, None)
+        _nonempty(op, input)
         return Max.apply(input, normalize_dims(op, None, input.ndim), False, minimum=minimum)
     if isinstance(dim, bool) or not isinstance(dim, int):
         raise TypeError(f"{op}: dim: expected an int, got {dim!r} (for several axes use amax/amin)")
     keep = bool(keepdim if kw.get("keepdims") is None else kw["keepdims"])
     d = normalize_dims(op, dim, input.ndim)
-    _nonempty(op, input, d)
+    _nonempty(op, input, d)  # only the reduced axis must be non-empty
     a = d[0] if d else 0
     x = input.reshape(1) if input.ndim == 0 else input
     xp = backend.xp(x.backend)

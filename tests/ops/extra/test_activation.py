@@ -5,9 +5,10 @@ import math
 
 import numpy as np
 import pytest
-from helpers import away_from_zero, check_op, examples, seeds, shapes
+from helpers import check_op, examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import away_from_zero, seeds, shapes
 
 import minicnn
 import minicnn.nn.functional as F

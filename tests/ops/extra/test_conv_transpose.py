@@ -7,6 +7,7 @@ import pytest
 from helpers import check_op
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import conv_transpose_cases
 
 import minicnn
 import minicnn.nn.functional as F
@@ -39,26 +40,8 @@ def scatter_loop(x, w, b, S, P, OP, D, G):
     return y
 
 
-@st.composite
-def cases(draw):
-    G = draw(st.sampled_from([1, 1, 2]))
-    C, OC = G * draw(st.integers(1, 2)), G * draw(st.integers(1, 2))
-    K = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    S = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    D = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    P = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    OP = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(S, D))
-    H, W = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    OH = (H - 1) * S[0] - 2 * P[0] + D[0] * (K[0] - 1) + OP[0] + 1
-    OW = (W - 1) * S[1] - 2 * P[1] + D[1] * (K[1] - 1) + OP[1] + 1
-    if OH < 1 or OW < 1:
-        P = (0, 0)
-    return dict(N=draw(st.integers(1, 2)), C=C, OC=OC, K=K, S=S, P=P, OP=OP, D=D, G=G, H=H, W=W,
-                bias=draw(st.booleans()))  # fmt: skip
-
-
 @settings(max_examples=25)
-@given(case=cases(), seed=st.integers(0, 2**32 - 1))
+@given(case=conv_transpose_cases(), seed=st.integers(0, 2**32 - 1))
 def test_conv_transpose2d_gradcheck_and_forward(backend_name, case, seed):
     c = case
     rng = np.random.default_rng(seed)

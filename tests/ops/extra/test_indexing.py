@@ -3,9 +3,10 @@ gradients by gradcheck."""
 
 import numpy as np
 import pytest
-from helpers import check_op, distinct, examples, seeds, shapes, values
+from helpers import check_op, examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import distinct, seeds, shapes, values
 
 import minicnn
 

@@ -3,9 +3,10 @@ input and target, PyTorch's edge values; one_hot."""
 
 import numpy as np
 import pytest
-from helpers import check_op, examples, seeds, shapes
+from helpers import check_op, examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import seeds, shapes
 
 import minicnn
 import minicnn.nn.functional as F
