@@ -89,7 +89,9 @@ def show_source(fn: Callable[..., Any]) -> None:
 
 
 def _python(fn: Any) -> Callable[..., Any]:
-    """The Python function behind ``fn``: itself, or a numba dispatcher's ``py_func``."""
+    """The Python function behind ``fn``: itself, or a numba dispatcher's ``py_func``; through
+    any wrapper (the numba backend's thread chooser wraps each kernel with functools.wraps)."""
+    fn = inspect.unwrap(fn)
     return getattr(fn, "py_func", fn)
 
 
