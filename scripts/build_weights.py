@@ -3,6 +3,7 @@
     python scripts/build_weights.py convert lenet5-mnist runs/lenet5-mnist/last.ckpt
     python scripts/build_weights.py convert resnet20-fashion-mnist runs/resnet20/last.ckpt
     python scripts/build_weights.py train-0-4          # trains and converts lenet5-mnist-0-4
+    python scripts/build_weights.py swa resnet20-fashion-mnist runs/resnet20/last.ckpt --out runs/swa
 
 ``convert`` reads a training checkpoint written by ``python -m minicnn train`` (a pickle, read
 with an unpickler that rebuilds only arrays and plain values), loads its weights into the
@@ -15,6 +16,13 @@ date and the machine. It then writes the new SHA-256 and accuracy into the regis
 
 ``train-0-4`` trains LeNet-5 on the MNIST training digits 0-4 through the Python API (``fit``),
 five outputs, label = digit, and converts the result the same way.
+
+``swa`` continues a finished run with stochastic weight averaging (``minicnn.optim.swa_utils``):
+``--epochs`` more epochs of the run's own recipe (data, augmentation, SGD with Nesterov momentum
+and weight decay) at the constant learning rate ``--lr``, one snapshot averaged per epoch, then
+the batch-norm statistics measured again for the average (``update_bn``), and converts the
+averaged weights. Each epoch's log line (snapshot and running-average test accuracy) goes to
+``--out``/swa.jsonl.
 """
 
 from __future__ import annotations
@@ -198,6 +206,87 @@ def train_0_4(args: argparse.Namespace) -> int:
     return 0
 
 
+def swa(args: argparse.Namespace) -> int:
+    from minicnn.cli_data import _datasets, _transforms
+    from minicnn.nn.functional import cross_entropy
+    from minicnn.optim.swa_utils import AveragedModel, update_bn
+    from minicnn.training import train_step
+
+    entry = entry_of(args.name)
+    state = W.read_training_checkpoint(args.checkpoint)
+    meta = state.get("meta") or {}
+    recipe = meta["recipe"]
+    minicnn.set_backend(args.backend)
+    minicnn.manual_seed(args.seed)
+    model = getattr(models, entry.arch)(**entry.model_kwargs)
+    model.load_state_dict(state["model"])
+    model.to(args.backend)
+    train_set, test_set, mean, std = _datasets(recipe["dataset"], None, False)
+    train_tf, _ = _transforms(train_set, mean, std, recipe["augment"])
+    loader = data.DataLoader(
+        train_set, recipe["batch_size"], shuffle=True, seed=args.seed, transform=train_tf
+    )
+    test_loader = data.DataLoader(entry.test_set_of(), 500, transform=entry.transforms())
+    opt = optim.SGD(
+        model.parameters(),
+        lr=args.lr,
+        momentum=recipe["momentum"],
+        weight_decay=recipe["weight_decay"],
+        nesterov=recipe["momentum"] > 0,
+    )
+    averaged = AveragedModel(model)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "swa.jsonl"
+    log.write_text("")
+    swa_history, t0 = [], time.perf_counter()
+    for epoch in range(args.epochs):
+        model.train()
+        for x, y in loader:
+            train_step(model, x, y, cross_entropy, opt)
+        averaged.update_parameters(model)
+        snapshot = evaluate(model, test_loader)["accuracy"]
+        line = {"epoch": epoch + 1, "snapshot_test_accuracy": snapshot}
+        if epoch + 1 == args.epochs or args.eval_every and (epoch + 1) % args.eval_every == 0:
+            update_bn(loader, averaged)
+            line["average_test_accuracy"] = evaluate(averaged, test_loader)["accuracy"]
+        line["seconds"] = round(time.perf_counter() - t0, 1)
+        swa_history.append(line)
+        with log.open("a") as f:
+            f.write(json.dumps(line) + "\n")
+        print(json.dumps(line), flush=True)
+    training = {
+        "command": meta.get("command"),
+        "seed": meta.get("seed"),
+        "backend": meta.get("backend"),
+        "recipe": recipe,
+        "epochs": state.get("epoch"),
+        "train_samples": meta.get("train_samples"),
+        "checkpoint": str(args.checkpoint),
+        "history": state.get("history") or [],
+        "swa": {
+            "command": " ".join(["python", *sys.argv]),
+            "seed": args.seed,
+            "epochs": args.epochs,
+            "lr": args.lr,
+            "averaged_snapshots": int(averaged.n_averaged.item()),
+            "note": "constant learning rate, one snapshot per epoch, batch-norm statistics "
+            "measured again over the augmented training set (update_bn)",
+            "seconds": round(time.perf_counter() - t0, 1),
+            "history": swa_history,
+        },
+    }
+    write(
+        entry,
+        averaged.module,
+        training,
+        args.backend,
+        training["swa"]["command"],
+        not args.no_registry,
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -209,11 +298,25 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--batch-size", dest="batch_size", type=int, default=64)
     t.add_argument("--lr", type=float, default=0.05)
     t.add_argument("--seed", type=int, default=0)
-    for q in (c, t):
+    s = sub.add_parser("swa", help="continue a run with weight averaging, then convert")
+    s.add_argument("name", help=f"one of {W.list_weights()}")
+    s.add_argument("checkpoint", type=Path, help="last.ckpt of the finished run")
+    s.add_argument("--epochs", type=int, default=10)
+    s.add_argument("--lr", type=float, default=0.01)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--eval-every",
+        dest="eval_every",
+        type=int,
+        default=0,
+        help="also measure the average every N epochs (costs a pass of update_bn)",
+    )
+    s.add_argument("--out", default="runs/swa", help="folder for swa.jsonl")
+    for q in (c, t, s):
         q.add_argument("--backend", default="numba", choices=minicnn.BACKENDS)
         q.add_argument("--no-registry", action="store_true", help="print, do not edit weights.py")
     args = p.parse_args(argv)
-    return {"convert": convert, "train-0-4": train_0_4}[args.command](args)
+    return {"convert": convert, "train-0-4": train_0_4, "swa": swa}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Reading order: ``optimizer`` (the base class: parameter groups, state, ``step``, saving), then
 ``sgd`` and ``adam`` (each an update rule on raw arrays), ``rmsprop``, ``adagrad`` and
-``adadelta``, then ``lr_scheduler``.
+``adadelta``, then ``lr_scheduler``; ``swa_utils`` averages weights (SWA, EMA).
 
 Usage, as in PyTorch::
 
@@ -16,7 +16,7 @@ Usage, as in PyTorch::
         scheduler.step()
 """
 
-from minicnn.optim import lr_scheduler
+from minicnn.optim import lr_scheduler, swa_utils
 from minicnn.optim.adadelta import Adadelta
 from minicnn.optim.adagrad import Adagrad
 from minicnn.optim.adam import Adam, AdamW
@@ -24,4 +24,4 @@ from minicnn.optim.optimizer import Optimizer
 from minicnn.optim.rmsprop import RMSprop
 from minicnn.optim.sgd import SGD
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler", "swa_utils"]
