@@ -12,7 +12,8 @@ table reports the median ms of each and the median of those paired ratios, with 
 as a third worker when it is importable.
 
 Workloads: a training step (forward, cross-entropy, backward, SGD with momentum) of LeNet-5 at
-batch 64 and ResNet-20 at batch 128, and forward+backward of each distinct ResNet-20
+batch 64, ResNet-20 at batch 128, ResNet-20 on Fashion-MNIST's shapes (batch 64, one channel:
+the shipped weights' recipe), and forward+backward of each distinct ResNet-20
 convolution at batch 128 (``conv-<in>-<out>-<size>-s<stride>``). Writes
 ``benchmarks/results/ab-cpu.json`` unless ``--out`` says otherwise.
 """
@@ -31,7 +32,9 @@ from typing import Any
 from benchmarks.common import RESULTS, machine_info, table, write_json
 
 CONVS = [(3, 16, 32, 1), (16, 16, 32, 1), (16, 32, 32, 2), (32, 32, 16, 1), (32, 64, 16, 2)]
-WORKLOADS = ["lenet5", "resnet20"] + [f"conv-{a}-{b}-{s}-s{t}" for a, b, s, t in CONVS]
+WORKLOADS = ["lenet5", "resnet20", "resnet20-fmnist"] + [
+    f"conv-{a}-{b}-{s}-s{t}" for a, b, s, t in CONVS
+]
 
 # Runs inside each worker: builds every workload once, then times one call per request.
 WORKER = r"""
@@ -45,6 +48,8 @@ def batch_of(name):
         return 64, (1, 32, 32)
     if name == "resnet20":
         return 128, (3, 32, 32)
+    if name == "resnet20-fmnist":
+        return 64, (1, 32, 32)
     _, cin, cout, size, stride = name.split("-")
     return 128, (int(cin), int(size), int(size))
 
@@ -54,9 +59,9 @@ def build_minicnn(name):
     import minicnn.nn.functional as F
     n, shape = batch_of(name)
     x = minicnn.tensor(rng.standard_normal((n, *shape), dtype=np.float32))
-    if name in ("lenet5", "resnet20"):
+    if not name.startswith("conv"):
         minicnn.manual_seed(0)
-        model = getattr(models, name)()
+        model = getattr(models, name[:8])(in_channels=shape[0])
         model.train()
         y = minicnn.tensor(rng.integers(0, 10, n))
         opt = minicnn.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -80,9 +85,10 @@ def build_torch(name):
     from benchmarks import torch_models
     n, shape = batch_of(name)
     x = torch.tensor(rng.standard_normal((n, *shape), dtype=np.float32))
-    if name in ("lenet5", "resnet20"):
+    if not name.startswith("conv"):
         torch.manual_seed(0)
-        model = {"lenet5": torch_models.LeNet5, "resnet20": torch_models.ResNet20}[name]()
+        model = {"lenet5": torch_models.LeNet5, "resnet20": torch_models.ResNet20}[name[:8]]
+        model = model(in_channels=shape[0])
         model.train()
         y = torch.tensor(rng.integers(0, 10, n))
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
