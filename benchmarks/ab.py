@@ -1,6 +1,7 @@
 """Before/after: two checkouts of minicnn (and PyTorch) timed turn about, in one run.
 
     python -m benchmarks.ab --before ../old-checkout [--after .] [--rounds 40] [--threads 1]
+                            [--backend numba]
 
 A change "causes no regression" only if the same work, on the same machine, at the same
 moment, takes no longer. Timing the old code today and the new code tomorrow, or one after
@@ -55,6 +56,7 @@ def batch_of(name):
 
 def build_minicnn(name):
     import minicnn
+    minicnn.set_backend(sys.argv[2])
     from minicnn import models
     import minicnn.nn.functional as F
     n, shape = batch_of(name)
@@ -81,7 +83,7 @@ def build_minicnn(name):
 
 def build_torch(name):
     import torch
-    torch.set_num_threads(int(sys.argv[2]))
+    torch.set_num_threads(int(sys.argv[3]))
     from benchmarks import torch_models
     n, shape = batch_of(name)
     x = torch.tensor(rng.standard_normal((n, *shape), dtype=np.float32))
@@ -124,7 +126,9 @@ for line in sys.stdin:
 class Worker:
     """One process timing one framework or checkout, a call at a time."""
 
-    def __init__(self, label: str, checkout: Path, framework: str, threads: int) -> None:
+    def __init__(
+        self, label: str, checkout: Path, framework: str, threads: int, backend: str = "numba"
+    ) -> None:
         venv = checkout / ".venv" / "bin" / "python"
         python = str(venv) if venv.exists() else sys.executable
         env = {**os.environ, "NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
@@ -132,7 +136,7 @@ class Worker:
         env["PYTHONPATH"] = os.pathsep.join([str(checkout), str(Path(__file__).parents[1])])
         self.label = label
         self.proc = subprocess.Popen(
-            [python, "-c", WORKER, framework, str(threads)],
+            [python, "-c", WORKER, framework, backend, str(threads)],
             cwd=checkout,
             env=env,
             stdin=subprocess.PIPE,
@@ -157,10 +161,12 @@ class Worker:
         self.proc.wait(timeout=60)
 
 
-def run(before: Path, after: Path, rounds: int, threads: int, workloads: list[str]) -> dict:
+def run(
+    before: Path, after: Path, rounds: int, threads: int, workloads: list[str], backend: str
+) -> dict:
     workers = [
-        Worker("before", before, "minicnn", threads),
-        Worker("after", after, "minicnn", threads),
+        Worker("before", before, "minicnn", threads, backend),
+        Worker("after", after, "minicnn", threads, backend),
     ]
     try:
         workers.append(Worker("pytorch", after, "torch", threads))
@@ -201,12 +207,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--after", type=Path, default=Path(__file__).resolve().parents[1])
     p.add_argument("--rounds", type=int, default=40)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--backend", default="numba", choices=["numpy", "numba"])
     p.add_argument("--workloads", nargs="+", default=WORKLOADS, choices=WORKLOADS)
     p.add_argument("--out", type=Path, default=RESULTS / "ab-cpu.json")
     args = p.parse_args(argv)
     start = machine_info()
     result = run(
-        args.before.resolve(), args.after.resolve(), args.rounds, args.threads, args.workloads
+        args.before.resolve(),
+        args.after.resolve(),
+        args.rounds,
+        args.threads,
+        args.workloads,
+        args.backend,
     )
     columns = [("workload", "workload", "")]
     columns += [(f"{k}_ms", f"{k} ms", "{:.1f}") for k in ("before", "after", "pytorch")]
@@ -219,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             ["git", "-C", str(path), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
         )
         commits[label] = out.stdout.strip() or None
-    payload = {"benchmark": "ab", "rounds": args.rounds, "threads": args.threads}
+    payload = {"benchmark": "ab", "backend": args.backend, "rounds": args.rounds}
+    payload["threads"] = args.threads
     payload.update(commits=commits, machine_at_start=start, machine_at_end=machine_info())
     write_json("ab-cpu", {**payload, **result}, str(args.out))
     print(f"wrote {args.out}")
