@@ -109,7 +109,11 @@ def test_user_errors_are_one_or_two_lines_in_cli_words(tmp_path, capsys):
         (["train", "--batch-size", "x"], ["--batch-size: expected an integer >= 1, got 'x'"]),
         (["train", "--prefetch", "-1"], ["argument --prefetch: expected an integer >= 0"]),
         (["train", "--label-smoothing", "1.5"], ["--label-smoothing: expected a number in [0, 1)"]),
-        (["train", "--epochs", "3", "--warmup-epochs", "3"], ["--warmup-epochs 3 leaves no"]),
+        # No data there: were the bound wrong, the command would stop at the data, not train.
+        (
+            ["train", "resnet20", "--data-root", empty, "--epochs", "3", "--warmup-epochs", "3"],
+            ["--warmup-epochs 3 leaves no"],
+        ),
         (["train", "--backend", "tpu"], ["argument --backend: invalid choice: 'tpu'"]),
     ]:
         code, err = _errors(capsys, argv)
@@ -276,3 +280,54 @@ def test_resume_names_each_flag_that_differs_from_the_run(tmp_path, capsys):
     code, err = _errors(capsys, argv + ["--seed", "1", "--momentum", "0"])
     assert code == 2, err
     assert "trained with --momentum 0.9, this command asks for --momentum 0" in err[0]
+
+
+def _train_without_fit(monkeypatch, raises: BaseException | None = None) -> dict:
+    """`fit` replaced by a stand-in that records what `train` built (and raises ``raises``), so
+    that the command's wiring is checked in a fraction of a second, without training."""
+    import types
+
+    import minicnn.training
+
+    seen = {}
+
+    def fit(model, loader, optimizer, epochs, **kwargs):
+        seen.update(model=model, loader=loader, optimizer=optimizer, epochs=epochs, **kwargs)
+        if raises is not None:
+            raise raises
+        return types.SimpleNamespace(epochs=[])
+
+    monkeypatch.setattr(minicnn.training, "fit", fit)
+    return seen
+
+
+def _sample_train(tmp_path) -> list[str]:
+    return ["train", "lenet5", "--dataset", "mnist-sample", "--backend", "numpy",
+            "--out", str(tmp_path / "run"), "--no-progress", "--prefetch", "0"]  # fmt: skip
+
+
+def test_train_uses_nesterov_momentum_when_its_momentum_is_positive(tmp_path, monkeypatch):
+    seen = _train_without_fit(monkeypatch)
+    assert main(_sample_train(tmp_path)) == 0
+    group = seen["optimizer"].param_groups[0]
+    assert (group["momentum"], group["nesterov"], group["dampening"]) == (0.9, True, 0)
+    assert main([*_sample_train(tmp_path), "--momentum", "0"]) == 0
+    group = seen["optimizer"].param_groups[0]
+    assert (group["momentum"], group["nesterov"]) == (0, False)
+
+
+def test_ctrl_c_exits_with_130_before_and_during_training(tmp_path, monkeypatch, capsys):
+    import minicnn.cli_train
+
+    _train_without_fit(monkeypatch, raises=KeyboardInterrupt())
+    assert main(_sample_train(tmp_path)) == 130
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(minicnn.cli_train, "_datasets", interrupted)  # while loading the data
+    capsys.readouterr()
+    assert main(_sample_train(tmp_path)) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+    with pytest.raises(KeyboardInterrupt):  # --debug shows the traceback instead
+        main([*_sample_train(tmp_path), "--debug"])

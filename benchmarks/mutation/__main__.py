@@ -149,7 +149,14 @@ def merge(records: list[dict]) -> dict:
     outcomes = {o["mutant"]: Outcome(**o) for r in records for o in r["mutants"]}
     merged = {
         "command": " && ".join(r["command"] for r in records),
-        "machine": records[0]["machine"],
+        # The last run's machine; the dates and commits of them all.
+        "machine": {
+            **records[-1]["machine"],
+            "date": " to ".join(
+                dict.fromkeys((records[0]["machine"]["date"], records[-1]["machine"]["date"]))
+            ),
+            "commit": ", ".join(dict.fromkeys(r["machine"]["commit"] for r in records)),
+        },
         "load_after": records[-1]["load_after"],
         "baseline": [b for r in records for b in r["baseline"]],
     }

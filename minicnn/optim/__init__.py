@@ -24,4 +24,14 @@ from minicnn.optim.optimizer import Optimizer
 from minicnn.optim.rmsprop import RMSprop
 from minicnn.optim.sgd import SGD
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler", "swa_utils"]
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "RMSprop",
+    "lr_scheduler",
+    "swa_utils",
+]
