@@ -154,21 +154,24 @@ def threaded(fn):
 
     @functools.wraps(fn)
     def call(*args):
+        if _max == 1:
+            return _run(fn, args, 1)
         size = 0
-        key = []
-        # The arrays' shapes say how much work a call is; scalars (strides, a dropout seed,
-        # Adam's step count) stay out of the key, or a seed or a step would make every call
-        # a new kernel, never timed, each kept for ever.
         for a in args:
             if isinstance(a, np.ndarray):
                 size += a.size
-                key.append((a.shape, a.dtype.char, a.flags.c_contiguous))  # what numba types
             elif type(a) is tuple:  # an output shape (dropout_mask)
                 size += math.prod(a)
-                key.append(a)
-        if _max == 1 or size < GRAIN:
+        if size < GRAIN:
             return _run(fn, args, 1)
-        key = tuple(key)
+        # The arrays' shapes say how much work a call is; scalars (strides, a dropout seed,
+        # Adam's step count) stay out of the key, or a seed or a step would make every call
+        # a new kernel, never timed, each kept for ever.
+        key = tuple(
+            (a.shape, a.dtype.char, a.flags.c_contiguous) if type(a) is not tuple else a
+            for a in args
+            if isinstance(a, np.ndarray) or type(a) is tuple
+        )
         timing = timings.get(key)
         if timing is None:
             timing = timings[key] = _Timing()
