@@ -30,9 +30,7 @@ SAMPLE_THRESHOLDS = {"lenet5-mnist": 0.99, "lenet5-mnist-0-4": 0.99}
 FULL_THRESHOLDS = {
     "lenet5-mnist": 0.990,
     "lenet5-mnist-0-4": 0.995,
-    # The recipe's goal is 94.9% (its record run reached 95.08%; over four seeds it averages
-    # 94.88%): the shipped run, the same recipe and seed on later code, ended at 94.88%.
-    "resnet20-fashion-mnist": 0.948,
+    "resnet20-fashion-mnist": 0.949,
 }
 
 
