@@ -59,6 +59,17 @@ def wrap(a: Any) -> Any:
     return a
 
 
+def fresh(result: Any, args: tuple) -> Any:
+    """A kernel's results as a GPU kernel returns them: an array it allocated is not a view,
+    even where the ``numpy_ref`` function made it as one (a reshape of its work array)."""
+    if isinstance(result, tuple):
+        return tuple(fresh(r, args) for r in result)
+    if not isinstance(result, np.ndarray) or result.base is None:
+        return result
+    shared = any(isinstance(a, np.ndarray) and np.shares_memory(a, result) for a in args)
+    return result if shared else result.copy()
+
+
 def count(what: str, *results: Any) -> None:
     """One launch, unless every result is empty (a GPU library launches nothing for those)."""
     sizes = [np.size(r) for r in results if isinstance(r, np.ndarray)]
@@ -68,6 +79,20 @@ def count(what: str, *results: Any) -> None:
 
 class Counted(np.ndarray):
     """An ndarray that counts the array operations made on it."""
+
+    @property
+    def base(self) -> Any:
+        """The base the array would have without the Counted wrapper: ``wrap`` makes a view of
+        every result, which must not read as a view (``.grad`` copies views it is handed)."""
+        base = np.ndarray.base.__get__(self)
+        while (
+            type(base) is np.ndarray
+            and base.shape == self.shape
+            and base.strides == self.strides
+            and base.__array_interface__["data"] == self.__array_interface__["data"]
+        ):
+            base = base.base
+        return base
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if "out" in kwargs:
@@ -174,7 +199,8 @@ def counting(as_array: Iterable[str] = ()) -> Iterator[Counter[str]]:
 
         def launch(*args: Any) -> Any:
             LAUNCHES[f"kernel {kernel_name}"] += 1
-            return wrap(fn(*unwrap(args)))
+            args = unwrap(args)
+            return wrap(fresh(fn(*args), args))
 
         return launch
 

@@ -41,6 +41,9 @@ fused kernel. A kernel does in one pass over memory what array code does in up t
 ``numba``), and in one launch what array code does in up to fourteen (on ``cupy``, where a
 training step is bound by launches; ``benchmarks/launches.py`` counts them per ResNet-20 step).
 The measured numbers are in ``benchmarks/README.md``, under "Light kernels".
+``sgd_foreach_update_`` goes one step further on ``cupy``: one launch for a whole list of
+parameters (the CPU backends loop over their ``sgd_update_``, ``kernels/foreach.py``), and the
+ReLU op's backward is ``residual_add_backward`` with its ReLU.
 """
 
 # name -> parameter list. The docstring of each numpy_ref function is the full specification.
@@ -92,6 +95,9 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     #   g = g + momentum * buf if nesterov else buf   (when momentum != 0);   p -= lr * g
     "sgd_update_": ("p", "grad", "buf", "lr", "momentum", "dampening", "weight_decay",
                     "nesterov", "maximize", "first"),
+    # The same step for a list of parameters (bufs None when momentum == 0): one GPU launch.
+    "sgd_foreach_update_": ("params", "grads", "bufs", "lr", "momentum", "dampening",
+                            "weight_decay", "nesterov", "maximize", "first"),
     # Adam at step t = step >= 1: exp_avg m, exp_avg_sq v, max_exp_avg_sq v_max (None without
     # amsgrad); weight decay shrinks p (decoupled, AdamW) or joins d (L2), then
     #   m = beta1 * m + (1 - beta1) * d;  v = beta2 * v + (1 - beta2) * d * d;  v_max = max

@@ -2,22 +2,58 @@
 //
 // Each thread owns element i of the parameter p (and of its state) in a grid-stride loop and
 // does the whole update in registers. One launch per parameter replaces up to nine (SGD:
-// weight decay, momentum with dampening, Nesterov, the step) or fourteen (Adam).
+// weight decay, momentum with dampening, Nesterov, the step) or fourteen (Adam); the foreach
+// SGD kernel does a whole list of parameters in one launch.
 #include "common.cuh"
+
+// One SGD step of element p (and its momentum buffer b), shared by both SGD kernels so that a
+// parameter updated alone or in a list gets the same bits.
+template <typename T>
+__device__ __forceinline__ void sgd_element(T& p, T grad, T* b, T lr, T momentum, T dampening,
+                                            T weight_decay, int nesterov, int maximize,
+                                            int first) {
+    T g = maximize ? -grad : grad;
+    if (weight_decay != T(0)) g += weight_decay * p;  // not 0 * p: 0 * inf is NaN
+    if (b) {
+        const T m = first ? g : momentum * *b + (T(1) - dampening) * g;
+        *b = m;
+        g = nesterov ? g + momentum * m : m;
+    }
+    p -= lr * g;
+}
 
 template <typename T>
 __global__ void sgd_update_kernel(T* __restrict__ p, const T* __restrict__ grad, T* __restrict__ buf,
                                   i64 n, T lr, T momentum, T dampening, T weight_decay,
                                   int nesterov, int maximize, int first, int use_buf) {
-    for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {
-        T g = maximize ? -grad[i] : grad[i];
-        if (weight_decay != T(0)) g += weight_decay * p[i];  // not 0 * p: 0 * inf is NaN
-        if (use_buf) {
-            const T b = first ? g : momentum * buf[i] + (T(1) - dampening) * g;
-            buf[i] = b;
-            g = nesterov ? g + momentum * b : b;
+    GRID_STRIDE_LOOP(i, n) {
+        sgd_element(p[i], grad[i], use_buf ? buf + i : nullptr, lr, momentum, dampening,
+                    weight_decay, nesterov, maximize, first);
+    }
+}
+
+// The same step over a list of `count` parameters in one launch. `table` (int64, on the GPU)
+// holds the addresses of the parameters, then of their gradients, then of their buffers, then
+// `count` + 1 offsets: parameter t owns elements [start[t], start[t + 1]) of the list's
+// concatenation, and a thread finds the t of its element by binary search.
+template <typename T>
+__global__ void sgd_foreach_update_kernel(const i64* __restrict__ table, int count, T lr,
+                                          T momentum, T dampening, T weight_decay, int nesterov,
+                                          int maximize, int first, int use_buf) {
+    const i64* start = table + 3 * count;
+    GRID_STRIDE_LOOP(i, start[count]) {
+        int lo = 0, hi = count - 1;  // the last t with start[t] <= i
+        while (lo < hi) {
+            const int mid = (lo + hi + 1) / 2;
+            if (start[mid] <= i) lo = mid;
+            else hi = mid - 1;
         }
-        p[i] -= lr * g;
+        const i64 j = i - start[lo];
+        T* p = reinterpret_cast<T*>(table[lo]);
+        const T* grad = reinterpret_cast<const T*>(table[count + lo]);
+        T* buf = use_buf ? reinterpret_cast<T*>(table[2 * count + lo]) + j : nullptr;
+        sgd_element(p[j], grad[j], buf, lr, momentum, dampening, weight_decay, nesterov,
+                    maximize, first);
     }
 }
 

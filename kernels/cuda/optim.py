@@ -11,6 +11,7 @@ from .launch import (
     THREADS,
     ctype,
     elementwise_grid,
+    import_cupy,
     instantiations,
     launch,
 )
@@ -19,7 +20,11 @@ if TYPE_CHECKING:
     import cupy
 
 FILE = "optim.cu"
-NAMES = tuple(instantiations("sgd_update_kernel") + instantiations("adam_update_kernel"))
+NAMES = tuple(
+    instantiations("sgd_update_kernel")
+    + instantiations("sgd_foreach_update_kernel")
+    + instantiations("adam_update_kernel")
+)
 
 
 def sgd_update_(
@@ -48,6 +53,58 @@ def sgd_update_(
             grad,
             buf if use_buf else p,
             np.int64(p.size),
+            T(lr),
+            T(momentum),
+            T(dampening),
+            T(weight_decay),
+            np.int32(nesterov),
+            np.int32(maximize),
+            np.int32(first),
+            np.int32(use_buf),
+        ),
+    )
+
+
+def sgd_foreach_update_(
+    params: list[cupy.ndarray],
+    grads: list[cupy.ndarray],
+    bufs: list[cupy.ndarray] | None,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+    maximize: bool,
+    first: bool,
+) -> None:
+    """Update every ``params[i]`` and ``bufs[i]`` in place, all in one launch (see the contract
+    in kernels/__init__.py). The arrays must share one dtype and be contiguous (the optimizer
+    checks both); their addresses go to the GPU as one int64 table, copied asynchronously."""
+    use_buf = momentum != 0
+    count = len(params)
+    sizes = np.fromiter((p.size for p in params), dtype=np.int64, count=count)
+    total = int(sizes.sum())
+    if total == 0:
+        return
+    cp = import_cupy()
+    dtype = params[0].dtype
+    arrays = (*params, *grads, *(bufs if use_buf else params))
+    if any(a.dtype != dtype for a in arrays) or any(
+        a.size != n for a, n in zip(arrays, np.tile(sizes, 3))
+    ):
+        raise ValueError("sgd_foreach_update_: expected arrays of one dtype, sized alike per index")
+    start = np.concatenate(([0], np.cumsum(sizes)))
+    table = cp.asarray(np.concatenate((np.array([a.data.ptr for a in arrays]), start)))
+    T = dtype.type
+    launch(
+        FILE,
+        NAMES,
+        f"sgd_foreach_update_kernel<{ctype(dtype)}>",
+        elementwise_grid(total),
+        (THREADS,),
+        (
+            table,
+            np.int32(count),
             T(lr),
             T(momentum),
             T(dampening),

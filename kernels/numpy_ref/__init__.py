@@ -5,6 +5,7 @@ heavy kernels (``direct.py``: the loops of each definition, the same loops the N
 twins run) are exported in ``DIRECT``.
 """
 
+from ..foreach import sgd_foreach_loop
 from .conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
 from .direct import (
     adaptive_avgpool2d_backward_direct,
@@ -60,6 +61,7 @@ KERNELS = {
     "batchnorm_update_running": batchnorm_update_running,
     "dropout_mask": dropout_mask,
     "sgd_update_": sgd_update_,
+    "sgd_foreach_update_": sgd_foreach_loop(sgd_update_),
     "adam_update_": adam_update_,
     "residual_add_forward": residual_add_forward,
     "residual_add_backward": residual_add_backward,

@@ -83,12 +83,8 @@ def batch_norm(
     """
     check_tensor("batch_norm", "input", input, (2, 3, 4), "(N, C), (N, C, L) or (N, C, H, W)")
     N, C = input.shape[:2]
-    for name, t in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
+    stats = dict(running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    for name, t in stats.items():
         _stat(name, t, C, input)
     if (running_mean is None) != (running_var is None):
         raise ValueError(
@@ -120,15 +116,11 @@ def batch_norm(
         fn = BatchNormTrain()
         y = fn(x, gamma, beta, float(eps))
         if running_mean is not None:
-            update = backend.kernel("batchnorm_update_running", input.backend)
-            running_mean.array, running_var.array = update(
-                *contiguous(running_mean.array, running_var.array),
-                fn.mean,
-                fn.invstd,
-                float(momentum),
-                float(eps),
-                M,
+            running = contiguous(running_mean.array, running_var.array)
+            new = backend.kernel("batchnorm_update_running", input.backend)(
+                *running, fn.mean, fn.invstd, float(momentum), float(eps), M
             )
+            running_mean.array, running_var.array = new
     else:
         y = BatchNormEval.apply(x, gamma, beta, running_mean, running_var, float(eps))
     return y.reshape(input.shape)

@@ -107,13 +107,21 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
+                todo = []
                 for p in group["params"]:
                     if p.grad is None:
                         continue
                     state = self.state[p]
                     _follow_param(p, state)
-                    self._update(p, p.grad.array, group, state)
+                    todo.append((p, p.grad.array, state))
+                self._update_group(group, todo)
         return loss
+
+    def _update_group(self, group: dict[str, Any], todo: list[tuple[Tensor, Any, dict]]) -> None:
+        """Update the parameters of ``group`` listed in ``todo`` as (p, grad, state): each in
+        turn here; an optimizer with a kernel for a whole list (SGD's foreach) overrides it."""
+        for p, grad, state in todo:
+            self._update(p, grad, group, state)
 
     def _update(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict) -> None:
         """Update ``p.array`` in place from ``grad`` (an array like ``p.array``), using the

@@ -50,6 +50,34 @@ def test_sgd_update_parity(
         fast_backend.assert_close(got[1], buf, dtype, "buf")
 
 
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(
+    DTYPES,
+    st.lists(st.lists(st.integers(0, 40), min_size=1, max_size=2), min_size=1, max_size=5),
+    st.sampled_from([0.0, 0.9]),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_sgd_foreach_update_parity(fast_backend, dtype, shapes, momentum, nesterov, first, seed):
+    """A list of parameters in one call: each gets the bits of its own sgd_update_ on the same
+    backend (one launch on a GPU: the offsets of every list element are found right), and
+    numpy_ref's numbers."""
+    fb = fast_backend
+    rng = np.random.default_rng(seed)
+    ps, gs, bs = ([rng.standard_normal(s).astype(dtype) for s in shapes] for _ in range(3))
+    args = (0.1, momentum, 0.0, 1e-2, nesterov and momentum > 0, False, first)
+    on = [[fb.to_device(a.copy()) for a in arrays] for arrays in (ps, gs, bs)]
+    fb.kernels["sgd_foreach_update_"](on[0], on[1], on[2] if momentum else None, *args)
+    for p, g, b, p_on, b_on in zip(ps, gs, bs, on[0], on[2]):
+        alone = step(fb, "sgd_update_", [p, b if momentum else None], g, *args)
+        np.testing.assert_array_equal(fb.to_host(p_on), alone[0])
+        R.sgd_update_(p, g, b if momentum else None, *args)
+        fb.assert_close(alone[0], p, dtype, "p")
+        if momentum:
+            np.testing.assert_array_equal(fb.to_host(b_on), alone[1])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     ("momentum", "dampening", "weight_decay", "nesterov", "maximize"),

@@ -73,7 +73,6 @@ def test_buffers_are_copied_unless_averaged():
 
 
 def test_update_bn_measures_the_statistics_of_the_data(backend_name):
-    minicnn.set_backend(backend_name)
     rng = np.random.default_rng(1)
     batches = [rng.standard_normal((4, 2, 5, 5)) * 3 + 1 for _ in range(5)]
     model = small_net().to(backend_name).double()
