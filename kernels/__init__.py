@@ -41,8 +41,9 @@ fused kernel. A kernel does in one pass over memory what array code does in up t
 ``numba``), and in one launch what array code does in up to fourteen (on ``cupy``, where a
 training step is bound by launches; ``benchmarks/launches.py`` counts them per ResNet-20 step).
 The measured numbers are in ``benchmarks/README.md``, under "Light kernels".
-``sgd_foreach_update_`` goes one step further on ``cupy``: one launch for a whole list of
-parameters (the CPU backends loop over their ``sgd_update_``, ``kernels/foreach.py``), and the
+``sgd_foreach_update_`` and ``adam_foreach_update_`` go one step further on ``cupy``: one
+launch for a whole list of parameters (the CPU backends loop over their one-parameter kernel,
+``kernels/foreach.py``), and the
 ReLU op's backward is ``residual_add_backward`` with its ReLU.
 """
 
@@ -105,6 +106,10 @@ KERNEL_SIGNATURES: dict[str, tuple[str, ...]] = {
     "adam_update_": ("p", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "lr", "beta1",
                      "beta2", "eps", "weight_decay", "decoupled", "maximize", "step"),
     # y = x + shortcut, then max(y, 0) if relu; backward returns the gradient both inputs get.
+    # The same step for a list of parameters at one step t (max_exp_avg_sqs None without
+    # amsgrad): one GPU launch.
+    "adam_foreach_update_": ("params", "grads", "exp_avgs", "exp_avg_sqs", "max_exp_avg_sqs", "lr",
+        "beta1", "beta2", "eps", "weight_decay", "decoupled", "maximize", "step"),
     "residual_add_forward": ("x", "shortcut", "relu"),
     "residual_add_backward": ("gy", "y", "relu"),
 }

@@ -35,7 +35,7 @@ from .norm import (
     batchnorm_forward_train,
     batchnorm_update_running,
 )
-from .optim import adam_update_, sgd_foreach_update_, sgd_update_
+from .optim import adam_foreach_update_, adam_update_, sgd_foreach_update_, sgd_update_
 from .pool import (
     adaptive_avgpool2d_backward,
     adaptive_avgpool2d_forward,
@@ -68,6 +68,7 @@ KERNELS = {
     "sgd_update_": sgd_update_,
     "sgd_foreach_update_": sgd_foreach_update_,
     "adam_update_": adam_update_,
+    "adam_foreach_update_": adam_foreach_update_,
     "residual_add_forward": residual_add_forward,
     "residual_add_backward": residual_add_backward,
 }

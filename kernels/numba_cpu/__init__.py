@@ -114,7 +114,7 @@ def _numba_cache_dir(path: str | None) -> Iterator[None]:
 
 
 with _numba_cache_dir(_keyed_cache_dir()):
-    from ..foreach import sgd_foreach_loop
+    from ..foreach import adam_foreach_loop, sgd_foreach_loop
     from .conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
 
     # The direct twins of the heavy kernels (direct.py): plain prange loops, read them first.
@@ -205,6 +205,7 @@ KERNELS = {
     "sgd_update_": sgd_update_,
     "sgd_foreach_update_": sgd_foreach_loop(sgd_update_),
     "adam_update_": adam_update_,
+    "adam_foreach_update_": adam_foreach_loop(adam_update_),
     "residual_add_forward": residual_add_forward,
     "residual_add_backward": residual_add_backward,
 }

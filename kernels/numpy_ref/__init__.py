@@ -5,7 +5,7 @@ heavy kernels (``direct.py``: the loops of each definition, the same loops the N
 twins run) are exported in ``DIRECT``.
 """
 
-from ..foreach import sgd_foreach_loop
+from ..foreach import adam_foreach_loop, sgd_foreach_loop
 from .conv import conv2d_backward_input, conv2d_backward_weight, conv2d_forward
 from .direct import (
     adaptive_avgpool2d_backward_direct,
@@ -63,6 +63,7 @@ KERNELS = {
     "sgd_update_": sgd_update_,
     "sgd_foreach_update_": sgd_foreach_loop(sgd_update_),
     "adam_update_": adam_update_,
+    "adam_foreach_update_": adam_foreach_loop(adam_update_),
     "residual_add_forward": residual_add_forward,
     "residual_add_backward": residual_add_backward,
 }

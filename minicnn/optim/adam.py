@@ -34,7 +34,8 @@ class Adam(Optimizer):
         p = p - lr * m_hat / (sqrt(v_hat) + eps)
 
     ``state[p]`` holds ``step`` (an int), ``exp_avg`` (m), ``exp_avg_sq`` (v) and, with
-    amsgrad, ``max_exp_avg_sq`` (v_max).
+    amsgrad, ``max_exp_avg_sq`` (v_max). ``foreach`` as in :class:`~minicnn.optim.SGD`: one
+    kernel call (one GPU launch) for the group's parameters at the same step, unless False.
     """
 
     def __init__(
@@ -47,6 +48,7 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
         defaults = dict(
@@ -56,6 +58,7 @@ class Adam(Optimizer):
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            foreach=foreach,
             decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
@@ -71,11 +74,13 @@ class Adam(Optimizer):
             or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas)
         ):
             raise ValueError(f"betas: expected two numbers (beta1, beta2) in [0, 1), got {betas!r}")
+        if group.get("foreach") not in (None, True, False):
+            raise ValueError(f"foreach: expected None, True or False, got {group['foreach']!r}")
 
-    def _update(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict) -> None:
-        # The whole update is one fused kernel (kernels/*/optim.py), written out in the
-        # docstring above; it changes p.array and the moments in place, so all must be
-        # contiguous and grad must match them (the kernel trusts every size it is given).
+    def _prepare(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict) -> Any:
+        """The step's checked gradient, with ``state`` made (moments at zero) or advanced a
+        step. The kernels change p.array and the moments in place, so all are made contiguous
+        and grad must match them (the kernels trust every size they are given)."""
         grad = check_step_arrays(type(self).__name__, p, grad, state)
         xp = backend.xp(p.backend)
         if not state:
@@ -85,22 +90,39 @@ class Adam(Optimizer):
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = xp.zeros_like(p.array)
         state["step"] += 1
+        return grad
+
+    @staticmethod
+    def _hyperparameters(group: dict[str, Any]) -> tuple:
         beta1, beta2 = group["betas"]
-        backend.kernel("adam_update_", p.backend)(
-            p.array,
-            grad,
-            state["exp_avg"],
-            state["exp_avg_sq"],
-            state["max_exp_avg_sq"] if group["amsgrad"] else None,
-            group["lr"],
-            beta1,
-            beta2,
-            group["eps"],
-            group["weight_decay"],
-            group["decoupled_weight_decay"],
-            group["maximize"],
-            state["step"],
-        )
+        return (group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+                group["decoupled_weight_decay"], group["maximize"])  # fmt: skip
+
+    def _update(self, p: Tensor, grad: Any, group: dict[str, Any], state: dict) -> None:
+        # The whole update is one fused kernel (kernels/*/optim.py), written out in the
+        # docstring above.
+        grad = self._prepare(p, grad, group, state)
+        v_max = state["max_exp_avg_sq"] if group["amsgrad"] else None
+        kernel = backend.kernel("adam_update_", p.backend)
+        moments = (state["exp_avg"], state["exp_avg_sq"], v_max)
+        kernel(p.array, grad, *moments, *self._hyperparameters(group), state["step"])
+
+    def _update_group(self, group: dict[str, Any], todo: list[tuple[Tensor, Any, dict]]) -> None:
+        if group.get("foreach") is False:
+            return super()._update_group(group, todo)
+        # One kernel call per list of parameters sharing a backend, a dtype and a step count.
+        lists: dict[tuple, tuple[list, ...]] = {}
+        for p, grad, state in todo:
+            grad = self._prepare(p, grad, group, state)
+            key = (p.backend, p.array.dtype, state["step"])
+            arrays = (p.array, grad, state["exp_avg"], state["exp_avg_sq"])
+            for one_list, a in zip(lists.setdefault(key, ([], [], [], [], [])), arrays):
+                one_list.append(a)
+            lists[key][4].append(state.get("max_exp_avg_sq"))
+        for (name, _, step), (params, grads, m, v, v_max) in lists.items():
+            v_max = v_max if group["amsgrad"] else None
+            kernel = backend.kernel("adam_foreach_update_", name)
+            kernel(params, grads, m, v, v_max, *self._hyperparameters(group), step)
 
 
 class AdamW(Adam):
@@ -124,6 +146,7 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
     ) -> None:
         super().__init__(
             params,
@@ -133,5 +156,6 @@ class AdamW(Adam):
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            foreach=foreach,
             decoupled_weight_decay=True,
         )

@@ -126,3 +126,29 @@ def test_adam_update_parity(
     for name, g, want in zip(("p", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"), got, state):
         if want is not None:
             fast_backend.assert_close(g, want, dtype, name)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(
+    DTYPES,
+    st.lists(st.lists(st.integers(0, 40), min_size=1, max_size=2), min_size=1, max_size=5),
+    st.booleans(),
+    st.booleans(),
+    st.integers(1, 5),
+    st.integers(0, 2**32 - 1),
+)
+def test_adam_foreach_update_parity(fast_backend, dtype, shapes, decoupled, amsgrad, t, seed):
+    """A list of parameters in one call: each gets the bits of its own adam_update_."""
+    fb = fast_backend
+    rng = np.random.default_rng(seed)
+    lists = [[rng.standard_normal(s).astype(dtype) for s in shapes] for _ in range(3)]
+    lists += [[np.abs(rng.standard_normal(s)).astype(dtype) for s in shapes] for _ in range(2)]
+    args = (1e-2, 0.9, 0.999, 1e-8, 1e-2, decoupled, False, t)
+    on = [[fb.to_device(a.copy()) for a in arrays] for arrays in lists]
+    fb.kernels["adam_foreach_update_"](*on[:4], on[4] if amsgrad else None, *args)
+    for i, (p, g, m, v, v_max) in enumerate(zip(*lists)):
+        state = [p, m, v, v_max if amsgrad else None]
+        alone = step(fb, "adam_update_", state, g, *args)
+        for k, want in zip((0, 2, 3, 4), alone):
+            if want is not None:
+                np.testing.assert_array_equal(fb.to_host(on[k][i]), want)
