@@ -107,7 +107,10 @@ def setup(seed: int, prefetch: int = 0):
     loader = DataLoader(train, 32, shuffle=True, seed=7, transform=crop_then, prefetch=prefetch)
     test = MNISTSample(train=False)
     test_loader = DataLoader(ArrayDataset(test.data[:64], test.targets[:64]), 32)
-    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4, nesterov=True)
+    # One kernel call per parameter (not foreach), so that a step can stop half way through.
+    opt = optim.SGD(
+        model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4, nesterov=True, foreach=False
+    )
     sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=EPOCHS * BATCHES)
     original_update = opt._update
 

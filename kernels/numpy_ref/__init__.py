@@ -43,6 +43,9 @@ from .pool import (
 )
 from .residual import residual_add_backward, residual_add_forward
 
+sgd_foreach_update_ = sgd_foreach_loop(sgd_update_)
+adam_foreach_update_ = adam_foreach_loop(adam_update_)
+
 KERNELS = {
     "conv2d_forward": conv2d_forward,
     "conv2d_backward_input": conv2d_backward_input,
@@ -61,9 +64,9 @@ KERNELS = {
     "batchnorm_update_running": batchnorm_update_running,
     "dropout_mask": dropout_mask,
     "sgd_update_": sgd_update_,
-    "sgd_foreach_update_": sgd_foreach_loop(sgd_update_),
+    "sgd_foreach_update_": sgd_foreach_update_,
     "adam_update_": adam_update_,
-    "adam_foreach_update_": adam_foreach_loop(adam_update_),
+    "adam_foreach_update_": adam_foreach_update_,
     "residual_add_forward": residual_add_forward,
     "residual_add_backward": residual_add_backward,
 }

@@ -203,8 +203,7 @@ class ReLU(Function):
         return self.y
 
     def backward(self, gy: Any) -> Any:
-        g = backend.kernel("residual_add_backward")(*contiguous(gy, self.y), 1)
-        return g.reshape(gy.shape)  # a 0-d gy went in as (1,)
+        return backend.kernel("residual_add_backward")(*contiguous(gy, self.y), 1).reshape(gy.shape)
 
 
 class LeakyReLU(Function):

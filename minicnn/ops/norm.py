@@ -117,10 +117,9 @@ def batch_norm(
         y = fn(x, gamma, beta, float(eps))
         if running_mean is not None:
             running = contiguous(running_mean.array, running_var.array)
-            new = backend.kernel("batchnorm_update_running", input.backend)(
-                *running, fn.mean, fn.invstd, float(momentum), float(eps), M
-            )
-            running_mean.array, running_var.array = new
+            running_mean.array, running_var.array = backend.kernel(
+                "batchnorm_update_running", input.backend
+            )(*running, fn.mean, fn.invstd, float(momentum), float(eps), M)
     else:
         y = BatchNormEval.apply(x, gamma, beta, running_mean, running_var, float(eps))
     return y.reshape(input.shape)
