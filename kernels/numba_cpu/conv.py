@@ -94,13 +94,12 @@ def _windows_kernel(x, last, w, b, SH, SW, PT, PL, DH, OH, OW, Wp, KH, h0, w0, S
             g = item % G
             n0 = item // G * S
             n1 = min(N, n0 + S)
-            if last:
-                _pack_windows(x, n0, n1, g, SH, PT, PL, DH, Z)
-            else:  # the item's samples, channels last, then the same copies
+            if not last:  # the item's samples, channels last, then the same copies
                 for s in range(n1 - n0):
                     for h in range(H):
                         _transpose(x[n0 + s, g, :, h, :], xt[s, 0, h])
-                _pack_windows(xt, 0, n1 - n0, 0, SH, PT, PL, DH, Z)
+            src, s0, gs = (x, n0, g) if last else (xt, 0, 0)  # one call: compiled, inlined once
+            _pack_windows(src, s0, s0 + n1 - n0, gs, SH, PT, PL, DH, Z)
             _dot_windows(w[g], Zf, OW, SW * KH * C, (n1 - n0) * P, out)
             for n in range(n0, n1):
                 for m in range(M):
