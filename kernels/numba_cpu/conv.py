@@ -60,6 +60,7 @@ from numba import njit, prange
 
 from ..geometry import out_size
 from .gemm import _dot_rows, _dot_windows, _gemm_rows
+from .jit import PARALLEL
 from .pack import _channels_last, _pack_planes, _pack_windows, _transpose, _unpack
 from .threads import max_threads
 
@@ -74,7 +75,7 @@ def _chunk(t, T, items):
     return t * items // T, (t + 1) * items // T
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _windows_kernel(x, last, w, b, SH, SW, PT, PL, DH, OH, OW, Wp, KH, h0, w0, SHo, SWo, S, T, y):
     """x (N, G, C, H, W), or (N, G, H, W, C) if `last` (channels last), w (G, M, K) with
     columns ordered (kw, kh, c), b (G, M) -> y[n, g, m, h0 + oh*SHo, w0 + ow*SWo] for
@@ -94,13 +95,12 @@ def _windows_kernel(x, last, w, b, SH, SW, PT, PL, DH, OH, OW, Wp, KH, h0, w0, S
             g = item % G
             n0 = item // G * S
             n1 = min(N, n0 + S)
-            if last:
-                _pack_windows(x, n0, n1, g, SH, PT, PL, DH, Z)
-            else:  # the item's samples, channels last, then the same copies
+            if not last:  # the item's samples, channels last, then the same copies
                 for s in range(n1 - n0):
                     for h in range(H):
                         _transpose(x[n0 + s, g, :, h, :], xt[s, 0, h])
-                _pack_windows(xt, 0, n1 - n0, 0, SH, PT, PL, DH, Z)
+            src, s0, gs = (x, n0, g) if last else (xt, 0, 0)  # one call: compiled, inlined once
+            _pack_windows(src, s0, s0 + n1 - n0, gs, SH, PT, PL, DH, Z)
             _dot_windows(w[g], Zf, OW, SW * KH * C, (n1 - n0) * P, out)
             for n in range(n0, n1):
                 for m in range(M):
@@ -116,7 +116,7 @@ def _windows_kernel(x, last, w, b, SH, SW, PT, PL, DH, OH, OW, Wp, KH, h0, w0, S
                                 dst[ow * SWo] = src[ow] + bias
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _forward_planes_kernel(x, w, b, pl, off, used, PH, PW, SH, SW, OH, OW, S, rows, Wq, T, y):
     """x (N, G, Cg, H, W), w (G, OCg, K), b (G, OCg) -> y (N, G, OCg, OH, OW), in place."""
     N, G, Cg = x.shape[0], x.shape[1], x.shape[2]
@@ -138,7 +138,7 @@ def _forward_planes_kernel(x, w, b, pl, off, used, PH, PW, SH, SW, OH, OW, S, ro
             _unpack(out, n0, n1, g, OH, OW, S, Wq, 0, 0, 1, 1, y)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _backward_input_kernel(gy, wp, pl, off, kbeg, phase, PT, PL, SH, SW, S, rows, Wq, T, gx):
     """gy (N, G, OCg, OH, OW), wp (G, Cg, Ktot) -> gx (N, G, Cg, H, W), in place.
 
@@ -167,7 +167,7 @@ def _backward_input_kernel(gy, wp, pl, off, kbeg, phase, PT, PL, SH, SW, S, rows
                 _unpack(out, n0, n1, g, Ha, Wb, S, Wq, a, b, SH, SW, gx)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _backward_weight_kernel(gy, x, pl, off, used, PH, PW, SH, SW, S, rows, Wq, T):
     """gy (N, G, OCg, OH, OW), x (N, G, Cg, H, W) -> partial sums (T, G, OCg, K) of gw."""
     N, G, Cg = x.shape[0], x.shape[1], x.shape[2]

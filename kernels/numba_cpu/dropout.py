@@ -22,6 +22,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .jit import PARALLEL
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -31,7 +33,7 @@ _S31 = np.uint64(31)
 _S40 = np.uint64(40)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _mask_kernel(seed, p, mask):
     """mask (n,) uint8, in place: 1 where the uniform of flat index i is >= p."""
     for i in prange(mask.shape[0]):

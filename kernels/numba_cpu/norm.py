@@ -24,6 +24,8 @@ times the evaluation forward and the running-statistics update against plain arr
 import numpy as np
 from numba import njit, prange
 
+from .jit import PARALLEL
+
 
 @njit(cache=True)
 def _channel_sum(a, c, acc):
@@ -37,7 +39,7 @@ def _channel_sum(a, c, acc):
     return acc.sum()
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _train_kernel(x, gamma, beta, eps, y, mean, invstd):
     """x (N, C, L) -> y (N, C, L), mean, invstd (C,), in place; biased variance."""
     N, C, L = x.shape
@@ -64,7 +66,7 @@ def _train_kernel(x, gamma, beta, eps, y, mean, invstd):
         invstd[c] = inv
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _eval_kernel(x, running_mean, running_var, gamma, beta, eps, y):
     """x (N, C, L) -> y (N, C, L) with the running statistics, in place."""
     N, C, L = x.shape
@@ -79,7 +81,7 @@ def _eval_kernel(x, running_mean, running_var, gamma, beta, eps, y):
             out[l] = (row[l] - m) * scale + shift
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _backward_kernel(gy, x, gamma, mean, invstd, gx, ggamma, gbeta):
     """gy, x (N, C, L) -> gx (N, C, L), ggamma, gbeta (C,), in place: the formula of
     numpy_ref.batchnorm_backward, with the two channel sums made first."""

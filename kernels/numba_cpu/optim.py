@@ -9,9 +9,10 @@ import numpy as np
 from numba import njit, prange
 
 from ..numpy_ref.optim import adam_scalars
+from .jit import PARALLEL
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _sgd_kernel(
     p, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first, use_buf
 ):
@@ -59,7 +60,7 @@ def sgd_update_(
     )
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _adam_kernel(p, grad, m, v, v_max, scalars, decay, decoupled, maximize, amsgrad):
     """scalars: numpy_ref.optim.adam_scalars in p's dtype; all arrays flat."""
     b1, c1, b2, c2, root_bc2, eps, step_size, wd, shrink = scalars

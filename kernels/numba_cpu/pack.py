@@ -18,6 +18,8 @@ runs of four: about 5 GB/s on one core, where one value at a time gets 2.
 
 from numba import njit, prange
 
+from .jit import PARALLEL
+
 
 @njit(cache=True)
 def _transpose(a, out):
@@ -94,7 +96,7 @@ def _pack_windows(xt, n0, n1, g, SH, PT, PL, DH, Z):
                         d[c] = r[c]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _channels_last(x, xt):
     """xt (N, G, H, W, C) = x (N, G, C, H, W) transposed; prange over the (n, g, h) rows."""
     N, G, H = x.shape[0], x.shape[1], x.shape[3]

@@ -29,11 +29,15 @@ never sharing an output slot between threads; they stay small next to the convol
 on LeNet-5's 2x2 pooling, `--only gap` on ResNet-20's global average.
 """
 
+import functools
+
 import numpy as np
 from numba import njit, prange
 
+from .jit import PARALLEL
 
-@njit(cache=True, parallel=True)
+
+@njit(cache=True, parallel=PARALLEL)
 def _maxpool_forward_kernel(x, KH, KW, SH, SW, PH, PW, DH, DW, y, idx):
     """x (P, H, W) planes -> y, idx (P, OH, OW), in place; window taps as in the docstring."""
     NP, H, W = x.shape
@@ -60,26 +64,29 @@ def _maxpool_forward_kernel(x, KH, KW, SH, SW, PH, PW, DH, DW, y, idx):
                 idx[p, oh, ow] = best_i
 
 
-@njit(cache=True)
+@functools.lru_cache(maxsize=256)
 def _tap_outputs(L, K, S, P, D, O):
     """Which outputs read each input position along one axis -> count (L,), outs (L, K).
 
     Input position i is tap k of output o = (i + P - k*D) / S when that division is exact and
     0 <= o < O; outs[i, :count[i]] lists those o in increasing order (k decreasing). Tabulating
-    this once keeps integer divisions out of the per-element loop.
+    this once keeps integer divisions out of the per-element loop. Plain Python, kept per
+    geometry (the tables are read-only): compiling it cost a cold start 0.6 s, more than
+    any run spends building tables.
     """
     count = np.zeros(L, np.int64)
-    outs = np.empty((L, K), np.int64)
+    outs = np.zeros((L, K), np.int64)
     for i in range(L):
         for k in range(K - 1, -1, -1):
             t = i + P - k * D
             if t >= 0 and t % S == 0 and t // S < O:
                 outs[i, count[i]] = t // S
                 count[i] += 1
+    count.flags.writeable = outs.flags.writeable = False
     return count, outs
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _maxpool_backward_kernel(gy, idx, nh, oh_of, nw, ow_of, gx):
     """gy, idx (P, OH, OW) -> gx (P, H, W), in place: gx[h, w] gathers gy from the windows
     that read (h, w) (tables from _tap_outputs) and picked it (idx == h*W + w)."""
@@ -147,7 +154,7 @@ def _covering(start, end, L):
     return lo, hi
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _window_mean_kernel(x, hs, he, fh, ws, we, fw, y):
     """x (P, H, W) -> y (P, OH, OW): window sum / (fh[oh] * fw[ow]); 0 for an empty window."""
     NP = x.shape[0]
@@ -165,7 +172,7 @@ def _window_mean_kernel(x, hs, he, fh, ws, we, fw, y):
                 y[p, oh, ow] = acc / (fh[oh] * fw[ow])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _window_sum_backward_kernel(g, lo_h, hi_h, lo_w, hi_w, gx):
     """g (P, OH, OW) -> gx (P, H, W): gx[h, w] = sum of g over the windows holding (h, w).
 
@@ -183,7 +190,7 @@ def _window_sum_backward_kernel(g, lo_h, hi_h, lo_w, hi_w, gx):
                         dst[w] += src[ow]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _window_max_kernel(x, hs, he, ws, we, y, idx):
     """x (P, H, W) -> y, idx (P, OH, OW): first maximum of each window in row-major order
     (or its last NaN, as for max pooling)."""
@@ -204,7 +211,7 @@ def _window_max_kernel(x, hs, he, ws, we, y, idx):
                 idx[p, oh, ow] = best_i
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _window_max_backward_kernel(gy, idx, lo_h, hi_h, lo_w, hi_w, gx):
     """gy, idx (P, OH, OW) -> gx (P, H, W): gy of the covering windows that picked (h, w)."""
     NP, H, W = gx.shape

@@ -9,8 +9,10 @@ NumPy's `x + shortcut` then `np.maximum` makes two passes over memory
 import numpy as np
 from numba import njit, prange
 
+from .jit import PARALLEL
 
-@njit(cache=True, parallel=True)
+
+@njit(cache=True, parallel=PARALLEL)
 def _forward_kernel(x, shortcut, relu, y):
     """y = x + shortcut, then max(y, 0) if relu; all flat (n,), y in place."""
     for i in prange(x.shape[0]):
@@ -20,7 +22,7 @@ def _forward_kernel(x, shortcut, relu, y):
         y[i] = v
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PARALLEL)
 def _backward_kernel(gy, y, relu, g):
     """g = gy where y > 0 (else 0) if relu, else gy; all flat (n,), g in place."""
     for i in prange(gy.shape[0]):
