@@ -38,9 +38,9 @@ _HERE = Path(__file__).resolve().parent
 _PRUNE_AFTER_S = 30 * 24 * 3600
 
 # What compiling costs, for the notice: `python -m minicnn train lenet5 --dataset mnist-sample
-# --epochs 1` took 41 CPU seconds with an empty cache and 5 with a full one (2-core AMD EPYC
+# --epochs 1` took 32 CPU seconds with an empty cache and 5 with a full one (2-core AMD EPYC
 # virtual machine); compilation runs on one thread, so that is about its wall time when idle.
-COLD_COMPILE_S = 35
+COLD_COMPILE_S = 30
 _SOURCES = (_HERE, _HERE.parent / "numpy_ref")
 
 
