@@ -4,6 +4,8 @@ the fast kernels), on ResNet-20's layers, and the weight gradient's determinism.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +17,8 @@ from strategies import (
 )
 
 from .parity import FastBackend
+
+NUMBA_CONV = "minicnn.kernels.numba_cpu.conv"
 
 
 def check_conv2d(fb: FastBackend, case: dict) -> None:
@@ -58,7 +62,12 @@ def test_conv2d_parity_wide_stride1(fast_backend, case):
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(case=kernel_conv_batches(windows=True))
 def test_conv2d_parity_windows_any_stride(fast_backend, case):
-    check_conv2d(fast_backend, case)
+    # Numba takes the windows from K = 32 with AVX-512 but only from K = 256 with AVX2 (see
+    # its gemm.py); these cases (K >= 63) are held to the windows on either machine.
+    with pytest.MonkeyPatch.context() as patch:
+        if fast_backend.name == "numba":
+            patch.setattr(importlib.import_module(NUMBA_CONV), "_DOT_MIN_K", 32)
+        check_conv2d(fast_backend, case)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
