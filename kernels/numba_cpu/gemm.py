@@ -330,7 +330,7 @@ def _dot_windows_3x4(A, Zf, OW, step, NP, out):
             c2[0], c2[1], c2[2] = s20, s21, s22
             c3[0], c3[1], c3[2] = s30, s31, s32
             m0 += 4
-        for m in range(m0, M):  # leftover rows of A against the three windows
+        for m in range(m0, M):  # the rows of A left over, against the three windows
             a0 = A[m]
             s00 = s01 = s02 = zero
             for k in range(K):

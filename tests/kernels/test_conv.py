@@ -62,12 +62,24 @@ def test_conv2d_parity_wide_stride1(fast_backend, case):
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(case=kernel_conv_batches(windows=True))
 def test_conv2d_parity_windows_any_stride(fast_backend, case):
-    # Numba takes the windows from K = 32 with AVX-512 but only from K = 256 with AVX2 (see
-    # its gemm.py); these cases (K >= 63) are held to the windows on either machine.
+    check_on_windows(fast_backend, case)
+
+
+def test_conv2d_parity_windows_any_stride_rows_longer_than_the_channels(fast_backend):
+    """Fewer channels (5) than columns (13): the transpose to channels last goes by channel
+    rows, with one left over, which the drawn cases (7-9 channels, <= 10 columns) rarely reach."""
+    rng = np.random.default_rng(2)
+    for S in (1, 2):
+        check_on_windows(fast_backend, _layer_case(rng, np.float32, 3, 5, 8, 13, 3, S, 1))
+
+
+def check_on_windows(fb: FastBackend, case: dict) -> None:
+    """check_conv2d with numba's windows from K = 32 on any machine: it takes them from there
+    with AVX-512 but only from K = 256 with AVX2 (see its gemm.py)."""
     with pytest.MonkeyPatch.context() as patch:
-        if fast_backend.name == "numba":
+        if fb.name == "numba":
             patch.setattr(importlib.import_module(NUMBA_CONV), "_DOT_MIN_K", 32)
-        check_conv2d(fast_backend, case)
+        check_conv2d(fb, case)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
