@@ -330,7 +330,24 @@ def _dot_windows_3x4(A, Zf, OW, step, NP, out):
             c2[0], c2[1], c2[2] = s20, s21, s22
             c3[0], c3[1], c3[2] = s30, s31, s32
             m0 += 4
-        for m in range(m0, M):  # the rows of A left over, against the three windows
+        if m0 + 2 <= M:  # two rows of A left over (LeNet-5's 6 channels): 6 sums
+            a0, a1 = A[m0], A[m0 + 1]
+            s00 = s01 = s02 = s10 = s11 = s12 = zero
+            for k in range(K):
+                x0, x1, x2 = b0[k], b1[k], b2[k]
+                y = a0[k]
+                s00 += y * x0
+                s01 += y * x1
+                s02 += y * x2
+                y = a1[k]
+                s10 += y * x0
+                s11 += y * x1
+                s12 += y * x2
+            c0, c1 = out[m0, p0:], out[m0 + 1, p0:]
+            c0[0], c0[1], c0[2] = s00, s01, s02
+            c1[0], c1[1], c1[2] = s10, s11, s12
+            m0 += 2
+        for m in range(m0, M):  # the row of A left over, against the three windows
             a0 = A[m]
             s00 = s01 = s02 = zero
             for k in range(K):

@@ -86,12 +86,12 @@ def test_dot_rows_on_both_sides_of_every_edge(Q, dtype, block):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("K", (1, 7, 8, 9, 40))
 def test_dot_windows_on_both_sides_of_every_edge(K, dtype, block):
-    """out[m, p] = A[m] . window p, for M rows around blocks of 4 and NP windows around blocks
-    of 3 and 4; windows lie OW to a row of Zf, `step` apart, so some cross from one row of Zf
+    """out[m, p] = A[m] . window p, for M rows around blocks of 4 (and 2) and NP windows around
+    blocks of 3 and 4; windows lie OW to a row of Zf, `step` apart, so some cross from one row of Zf
     to the next."""
     rng = np.random.default_rng(K)
     OW, step = 3, 2
-    for M in EDGES_4:
+    for M in EDGES_3_4:  # blocks of 4 rows, then (3 x 4) one of 2
         for NP in EDGES_3_4:
             rows = -(-NP // OW)
             Zf = rng.standard_normal((rows, (OW - 1) * step + K)).astype(dtype)
