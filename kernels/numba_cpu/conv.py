@@ -29,9 +29,9 @@ Two ways to present the windows:
   6% at 32x32, 12% at 16x16, 25% at 8x8 for 3x3 kernels.
 
 The directions:
-- forward: windows when K >= 32, at least 4 output channels per group and unit column
-  dilation; otherwise (LeNet-5's first layer, ResNet-20's stem: K = 25, 27) planes with the
-  axpy-form product `_gemm_rows`, whose cost does not depend on K.
+- forward: windows when K >= _DOT_MIN_K (gemm.py: 32 with AVX-512, 256 with AVX2), 4+ output
+  channels per group and unit column dilation; otherwise (e.g. LeNet-5's first layer, ResNet-20's
+  stem: K = 25, 27) planes with the axpy-form product `_gemm_rows`, whose cost does not depend on K.
 - backward input: input row h = a + i*SH receives tap kh from output row oh = (h + PH -
   kh*DH)/SH when that division is exact, that is from row i + (a + PH - kh*DH)//SH of gy. So
   each of the SH*SW phases of gx is a stride-1 correlation of gy with its own subset of taps
@@ -59,14 +59,14 @@ import numpy as np
 from numba import njit, prange
 
 from ..geometry import out_size
-from .gemm import _dot_rows, _dot_windows, _gemm_rows
+from .gemm import _DOT_MIN_K, _dot_rows, _dot_windows, _gemm_rows
 from .jit import PARALLEL
 from .pack import _channels_last, _pack_planes, _pack_windows, _transpose, _unpack
 from .threads import max_threads
 
-# The dot form pays when its sums are long enough (K >= 32 terms: below, the horizontal sums
-# cost more than they save) and there are at least 4 rows of A to share each window's loads.
-_DOT_MIN_K, _DOT_MIN_M = 32, 4
+# The dot form needs at least 4 rows of A to share each window's loads, and sums long enough
+# (K >= _DOT_MIN_K terms, which depends on the machine: gemm.py) to pay for their horizontal sums.
+_DOT_MIN_M = 4
 
 
 @njit(cache=True)

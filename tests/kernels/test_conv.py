@@ -4,6 +4,8 @@ the fast kernels), on ResNet-20's layers, and the weight gradient's determinism.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,6 +17,8 @@ from strategies import (
 )
 
 from .parity import FastBackend
+
+NUMBA_CONV = "minicnn.kernels.numba_cpu.conv"
 
 
 def check_conv2d(fb: FastBackend, case: dict) -> None:
@@ -58,7 +62,24 @@ def test_conv2d_parity_wide_stride1(fast_backend, case):
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(case=kernel_conv_batches(windows=True))
 def test_conv2d_parity_windows_any_stride(fast_backend, case):
-    check_conv2d(fast_backend, case)
+    check_on_windows(fast_backend, case)
+
+
+def test_conv2d_parity_windows_any_stride_rows_longer_than_the_channels(fast_backend):
+    """Fewer channels (5) than columns (13): the transpose to channels last goes by channel
+    rows, with one left over, which the drawn cases (7-9 channels, <= 10 columns) rarely reach."""
+    rng = np.random.default_rng(2)
+    for S in (1, 2):
+        check_on_windows(fast_backend, _layer_case(rng, np.float32, 3, 5, 8, 13, 3, S, 1))
+
+
+def check_on_windows(fb: FastBackend, case: dict) -> None:
+    """check_conv2d with numba's windows from K = 32 on any machine: it takes them from there
+    with AVX-512 but only from K = 256 with AVX2 (see its gemm.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if fb.name == "numba":
+            patch.setattr(importlib.import_module(NUMBA_CONV), "_DOT_MIN_K", 32)
+        check_conv2d(fb, case)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True)
