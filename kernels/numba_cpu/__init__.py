@@ -3,7 +3,8 @@
 Each family sits in its own module (conv, pool, norm, dropout, residual); its docstring says what
 one `prange` iteration computes and why that algorithm was chosen (conv keeps its product loops
 in gemm.py and its copies in pack.py); no NumPy call (np.zeros, np.ones) becomes a parallel
-loop of its own (`parallel=PARALLEL`; jit.py says why). The public functions are plain Python:
+loop of its own (`parallel=PARALLEL`; jit.py says why; the direct twins keep `parallel=True`).
+The public functions are plain Python:
 they make inputs contiguous, allocate the outputs and call the compiled kernels, which write
 those outputs in place. Every parallel loop runs over an axis whose output slots the
 iteration owns, so no kernel needs atomics, and every kernel compiles once per dtype (float32

@@ -18,7 +18,6 @@ import numpy as np
 from numba import njit, prange
 
 from ..numpy_ref import direct as rules
-from .jit import PARALLEL
 
 out_size = njit(cache=True)(rules.out_size)
 tap_output = njit(cache=True)(rules.tap_output)
@@ -28,7 +27,7 @@ adaptive_window = njit(cache=True)(rules.adaptive_window)
 adaptive_outputs = njit(cache=True)(rules.adaptive_outputs)
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def conv2d_forward_direct(x, w, b, SH, SW, PH, PW, DH, DW, G):
     """Convolution x (N, C, H, W), w (OC, C//G, KH, KW), b (OC,) or None -> y (N, OC, OH, OW).
 
@@ -59,7 +58,7 @@ def conv2d_forward_direct(x, w, b, SH, SW, PH, PW, DH, DW, G):
     return y
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def conv2d_backward_input_direct(gy, w, H, W, SH, SW, PH, PW, DH, DW, G):
     """Input gradient gy (N, OC, OH, OW), w (OC, C//G, KH, KW) -> gx (N, C, H, W).
 
@@ -90,7 +89,7 @@ def conv2d_backward_input_direct(gy, w, H, W, SH, SW, PH, PW, DH, DW, G):
     return gx
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def conv2d_backward_weight_direct(gy, x, KH, KW, SH, SW, PH, PW, DH, DW, G):
     """Weight gradient gy (N, OC, OH, OW), x (N, C, H, W) -> gw (OC, C//G, KH, KW).
 
@@ -121,7 +120,7 @@ def conv2d_backward_weight_direct(gy, x, KH, KW, SH, SW, PH, PW, DH, DW, G):
     return gw
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def maxpool2d_forward_direct(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
     """Max pooling x (N, C, H, W) -> (y, idx (N, C, OH, OW) int64).
 
@@ -149,7 +148,7 @@ def maxpool2d_forward_direct(x, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW):
     return y, idx
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def maxpool2d_backward_direct(gy, idx, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     """Max pooling gradient gy, idx (N, C, OH, OW) -> gx (N, C, H, W).
 
@@ -173,7 +172,7 @@ def maxpool2d_backward_direct(gy, idx, H, W, KH, KW, SH, SW, PH, PW, DH, DW):
     return gx
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def avgpool2d_forward_direct(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pad):
     """Average pooling x (N, C, H, W) -> y (N, C, OH, OW).
 
@@ -197,7 +196,7 @@ def avgpool2d_forward_direct(x, KH, KW, SH, SW, PH, PW, OH, OW, count_include_pa
     return y
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def avgpool2d_backward_direct(gy, H, W, KH, KW, SH, SW, PH, PW, count_include_pad):
     """Average pooling gradient gy (N, C, OH, OW) -> gx (N, C, H, W).
 
@@ -224,7 +223,7 @@ def avgpool2d_backward_direct(gy, H, W, KH, KW, SH, SW, PH, PW, count_include_pa
     return gx
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def adaptive_avgpool2d_forward_direct(x, OH, OW):
     """Adaptive average pooling x (N, C, H, W) -> y (N, C, OH, OW).
 
@@ -246,7 +245,7 @@ def adaptive_avgpool2d_forward_direct(x, OH, OW):
     return y
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def adaptive_avgpool2d_backward_direct(gy, H, W):
     """Adaptive average pooling gradient gy (N, C, OH, OW) -> gx (N, C, H, W).
 
@@ -271,7 +270,7 @@ def adaptive_avgpool2d_backward_direct(gy, H, W):
     return gx
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def adaptive_maxpool2d_forward_direct(x, OH, OW):
     """Adaptive max pooling x (N, C, H, W) -> (y, idx (N, C, OH, OW) int64).
 
@@ -296,7 +295,7 @@ def adaptive_maxpool2d_forward_direct(x, OH, OW):
     return y, idx
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def adaptive_maxpool2d_backward_direct(gy, idx, H, W):
     """Adaptive max pooling gradient gy, idx (N, C, OH, OW) -> gx (N, C, H, W).
 
@@ -320,7 +319,7 @@ def adaptive_maxpool2d_backward_direct(gy, idx, H, W):
     return gx
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def batchnorm_forward_train_direct(x, gamma, beta, eps):
     """Training batch norm x (N, C, L) -> (y (N, C, L), mean (C,), invstd (C,)).
 
@@ -348,7 +347,7 @@ def batchnorm_forward_train_direct(x, gamma, beta, eps):
     return y, mean, invstd
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def batchnorm_forward_eval_direct(x, running_mean, running_var, gamma, beta, eps):
     """Inference batch norm x (N, C, L) -> y (N, C, L).
 
@@ -365,7 +364,7 @@ def batchnorm_forward_eval_direct(x, running_mean, running_var, gamma, beta, eps
     return y
 
 
-@njit(cache=True, parallel=PARALLEL)
+@njit(cache=True, parallel=True)
 def batchnorm_backward_direct(gy, x, gamma, mean, invstd):
     """Training batch norm gradient gy, x (N, C, L) -> (gx (N, C, L), ggamma (C,), gbeta (C,)).
 

@@ -1,5 +1,7 @@
 """The numba kernels compile with ``parallel=PARALLEL``: ``parallel=True`` without its ``numpy``
-option, so np.zeros and np.ones never become parallel loops of their own (jit.py says why)."""
+option, so np.zeros and np.ones never become parallel loops of their own (jit.py says why).
+The direct twins keep the plain ``parallel=True`` a reader knows: they are the definitions,
+written to be read, and no training run compiles them."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ numba_cpu = pytest.importorskip("minicnn.kernels.numba_cpu", reason="numba is no
 
 from minicnn.kernels.numba_cpu import (  # noqa: E402
     conv,
-    direct,
     dropout,
     norm,
     optim,
@@ -22,7 +23,7 @@ from minicnn.kernels.numba_cpu.jit import PARALLEL  # noqa: E402
 from numba import njit, prange  # noqa: E402
 from numba.core.registry import CPUDispatcher  # noqa: E402
 
-MODULES = (conv, direct, dropout, norm, optim, pack, pool, residual)
+MODULES = (conv, dropout, norm, optim, pack, pool, residual)
 
 
 def test_every_parallel_kernel_compiles_with_PARALLEL():
@@ -34,7 +35,7 @@ def test_every_parallel_kernel_compiles_with_PARALLEL():
         and obj.__module__ == m.__name__
         and "parallel" in obj.targetoptions
     }
-    assert len(parallel) >= 20  # every family's kernels were found
+    assert len(parallel) >= 10  # every family's kernels were found
     assert [name for name, option in parallel.items() if option is not PARALLEL] == []
 
 
